@@ -17,7 +17,11 @@ export interface TransportAddress {
 /** Parses an IPv4 or IPv6 literal into 4 or 16 bytes, or returns undefined. */
 export function parseIp(text: string): Buffer | undefined {
   const zone = text.indexOf('%');
-  if (zone !== -1) text = text.slice(0, zone);
+  if (zone !== -1) {
+    // Only IPv6 literals carry a zone (RFC 4007 §11); "1.2.3.4%eth0" is not an address.
+    text = text.slice(0, zone);
+    if (!isIPv6(text)) return undefined;
+  }
   if (isIPv4(text)) {
     const out = Buffer.allocUnsafe(4);
     const parts = text.split('.');
@@ -46,6 +50,10 @@ export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  // IPv4-mapped addresses keep the dotted tail (RFC 5952 §5), as Node reports them on dual-stack sockets.
+  if (groups[5] === 0xffff && groups.slice(0, 5).every((group) => group === 0)) {
+    return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+  }
   // Longest run of two or more zero groups becomes '::' (RFC 5952 §4.2).
   let bestStart = -1;
   let bestLength = 1;

@@ -1,0 +1,67 @@
+/**
+ * Options of the TURN server. Plain values only: the server layer maps its
+ * configuration schema onto this, the tests build it directly.
+ */
+import type { Log } from '../util/log.js';
+
+/** One address the server listens on (UDP today; TCP and TLS in later transports). */
+export interface ListenAddress {
+  host: string;
+  /** 0 picks a free port; `TurnServer.addresses` reports the bound one. */
+  port: number;
+}
+
+/** Everything the TURN server needs, with defaults noted. */
+export interface TurnServerOptions {
+  /** Addresses to serve STUN/TURN on over UDP. */
+  listen: ListenAddress[];
+  /** Realm for long-term credentials. */
+  realm: string;
+  /** Long-term credential users, name → password. */
+  users?: Record<string, string>;
+  /**
+   * TURN REST API shared secrets (coturn's `static-auth-secret`). Several may
+   * be active at once for rotation; any of them validates.
+   */
+  authSecrets?: string[];
+  /**
+   * Local addresses relay sockets bind to, at most one per family. Default:
+   * each listener's address when it is not a wildcard, else the first
+   * non-internal interface address of the family, else loopback.
+   */
+  relayIps?: string[];
+  /**
+   * Public addresses advertised in XOR-RELAYED-ADDRESS for servers behind a
+   * 1:1 NAT: "PUBLIC" (applies to the relay address of the same family) or
+   * "PUBLIC/PRIVATE" (applies to that relay address).
+   */
+  externalIps?: string[];
+  /** Lowest relay port. Default 49152. */
+  minPort?: number;
+  /** Highest relay port. Default 65535. */
+  maxPort?: number;
+  /** Allow peers on loopback (127/8, ::1). Default false: tests only. */
+  allowLoopbackPeers?: boolean;
+  /** CIDR blocks peers may be in even though they are special-purpose by default. */
+  allowPeers?: string[];
+  /** CIDR blocks peers may never be in (checked before allowPeers). */
+  denyPeers?: string[];
+  /** Maximum allocations per user; 0 = unlimited. Default 0. */
+  userQuota?: number;
+  /** Maximum allocations on the server; 0 = unlimited. Default 0. */
+  totalQuota?: number;
+  /** Cap on the allocation lifetime a client may ask for, seconds. Default 3600. */
+  maxLifetimeSeconds?: number;
+  /** Lifetime granted when the client asks for none, seconds. Default 600. */
+  defaultLifetimeSeconds?: number;
+  /** How long a nonce stays valid, seconds. Default 600 (coturn's default). */
+  nonceLifetimeSeconds?: number;
+  /** SOFTWARE attribute in responses; empty string to omit. Default "Switchboard". */
+  software?: string;
+  /** Structured log sink. Default: silent. */
+  log?: Log;
+  /** Clock, ms since the epoch. Default Date.now; tests pass a fake one. */
+  now?: () => number;
+  /** Period of the expiry sweep, ms. Default 1000. 0 disables it (tests call `sweep()`). */
+  sweepIntervalMs?: number;
+}

@@ -1,0 +1,106 @@
+/**
+ * Relay port selection within the configured range. Ports are picked at
+ * random (RFC 8656 §7.2 recommends unpredictable relay ports) and the bind
+ * itself decides: a port another process holds fails with EADDRINUSE and the
+ * next candidate is tried.
+ */
+import { randomInt } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { TurnError } from './errors.js';
+
+/** Candidates tried before giving up with 508 Insufficient Capacity. */
+const MAX_ATTEMPTS = 64;
+
+/** A bound relay socket and its port. */
+export interface BoundSocket {
+  socket: Socket;
+  port: number;
+}
+
+function bindUdp(host: string, port: number, family: 4 | 6): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    const onError = () => {
+      socket.close();
+      resolve(undefined);
+    };
+    socket.once('error', onError);
+    socket.bind({ address: host, port, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+/** Hands out relay ports from [minPort, maxPort]. */
+export class PortPool {
+  private readonly minPort: number;
+  private readonly maxPort: number;
+  private readonly inUse = new Set<string>();
+
+  constructor(minPort: number, maxPort: number) {
+    if (!(Number.isInteger(minPort) && Number.isInteger(maxPort) && minPort >= 1 && minPort <= maxPort && maxPort <= 65535)) {
+      throw new TurnError('ERR_TURN_INVALID_OPTION', `bad relay port range ${minPort}-${maxPort}`);
+    }
+    this.minPort = minPort;
+    this.maxPort = maxPort;
+  }
+
+  /** Ports currently held by this pool. */
+  get size(): number {
+    return this.inUse.size;
+  }
+
+  private key(host: string, port: number): string {
+    return `${host}|${port}`;
+  }
+
+  /**
+   * Binds a UDP socket on a free port of the range. With `even`, only even
+   * ports; with `reserveNext`, also binds port+1 and returns it separately so
+   * that it can be held for a later EVEN-PORT reservation.
+   */
+  async bind(
+    host: string,
+    family: 4 | 6,
+    options: { even?: boolean; reserveNext?: boolean } = {},
+  ): Promise<{ primary: BoundSocket; reserved?: BoundSocket }> {
+    const span = this.maxPort - this.minPort + 1;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      let port = this.minPort + randomInt(span);
+      if (options.even && port % 2 === 1) port = port === this.maxPort ? port - 1 : port + 1;
+      if (options.even && port % 2 === 1) continue;
+      if (options.reserveNext && port + 1 > this.maxPort) continue;
+      if (this.inUse.has(this.key(host, port))) continue;
+      if (options.reserveNext && this.inUse.has(this.key(host, port + 1))) continue;
+      const socket = await this.tryBind(host, port, family);
+      if (!socket) continue;
+      if (!options.reserveNext) return { primary: socket };
+      const next = await this.tryBind(host, port + 1, family);
+      if (next) return { primary: socket, reserved: next };
+      this.release(host, socket);
+    }
+    throw new TurnError('ERR_TURN_NO_RELAY_PORT', `no free relay port in ${this.minPort}-${this.maxPort}`);
+  }
+
+  private async tryBind(host: string, port: number, family: 4 | 6): Promise<BoundSocket | undefined> {
+    const key = this.key(host, port);
+    this.inUse.add(key);
+    const socket = await bindUdp(host, port, family);
+    if (!socket) {
+      this.inUse.delete(key);
+      return undefined;
+    }
+    return { socket, port };
+  }
+
+  /** Closes the socket and returns its port to the pool. */
+  release(host: string, bound: BoundSocket): void {
+    this.inUse.delete(this.key(host, bound.port));
+    try {
+      bound.socket.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}

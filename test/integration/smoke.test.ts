@@ -1,0 +1,27 @@
+import { expect, it } from 'vitest';
+import { TurnServer } from '../../src/turn/server.js';
+import { TurnClient } from '../../src/turn/client.js';
+it('smoke', async () => {
+  const server = new TurnServer({ listen: [{ host: '127.0.0.1', port: 0 }], realm: 'example.org', users: { test: 'secret' }, allowLoopbackPeers: true, minPort: 40000, maxPort: 40100, relayIps: ['127.0.0.1'] });
+  await server.start();
+  const port = server.addresses[0].port;
+  const a = new TurnClient({ server: { host: '127.0.0.1', port }, username: 'test', password: 'secret' });
+  const b = new TurnClient({ server: { host: '127.0.0.1', port }, username: 'test', password: 'secret' });
+  const ra = await a.allocate(); const rb = await b.allocate();
+  console.log(ra.relayed, rb.relayed, ra.mapped);
+  await a.createPermission([rb.relayed]); await b.createPermission([ra.relayed]);
+  const got = new Promise((r) => b.once('data', (peer, data, via) => r([peer, data.toString(), via])));
+  a.send(rb.relayed, Buffer.from('hello'));
+  console.log(await got);
+  const ch = await a.channelBind(rb.relayed);
+  const got2 = new Promise((r) => b.once('data', (peer, data, via) => r([peer, data.toString(), via])));
+  a.send(rb.relayed, Buffer.from('via channel'));
+  console.log(ch, await got2);
+  await b.channelBind(ra.relayed);
+  const got3 = new Promise((r) => a.once('data', (peer, data, via) => r([peer, data.toString(), via])));
+  b.send(ra.relayed, Buffer.from('back'));
+  console.log(await got3);
+  console.log(server.stats);
+  await a.close({ deallocate: true }); await b.close();
+  await server.close();
+});
