@@ -20,8 +20,8 @@ import {
   PasswordAlgorithm,
   type StunMessage,
   StunMessageBuilder,
-  type TransactionOptions,
   TransactionManager,
+  type TransactionOptions,
   TransportProtocol,
 } from '../stun/index.js';
 import { ipFamily, type TransportAddress } from '../util/ip.js';
@@ -178,7 +178,8 @@ export class TurnClient extends EventEmitter<TurnClientEvents> {
   async binding(): Promise<TransportAddress> {
     const response = await this.transact(StunMessageBuilder.create(Method.Binding, MessageClass.Request));
     const mapped =
-      response.getXorAddress(AttributeType.XorMappedAddress) ?? response.getAddress(AttributeType.MappedAddress);
+      response.getXorAddress(AttributeType.XorMappedAddress) ??
+      response.getAddress(AttributeType.MappedAddress);
     if (response.messageClass !== MessageClass.SuccessResponse || !mapped) {
       throw new TurnError('ERR_TURN_BAD_RESPONSE', 'Binding failed');
     }
@@ -190,7 +191,10 @@ export class TurnClient extends EventEmitter<TurnClientEvents> {
    * 438 by retrying with fresh credentials. Resolves with the final response,
    * success or error: callers that want exceptions use the typed methods.
    */
-  async request(method: number, addAttributes: (builder: StunMessageBuilder) => void = () => {}): Promise<StunMessage> {
+  async request(
+    method: number,
+    addAttributes: (builder: StunMessageBuilder) => void = () => {},
+  ): Promise<StunMessage> {
     let response: StunMessage | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       const builder = StunMessageBuilder.create(method, MessageClass.Request);
@@ -267,9 +271,11 @@ export class TurnClient extends EventEmitter<TurnClientEvents> {
     const response = await this.request(Method.Allocate, (builder) => {
       builder.addUint32(AttributeType.RequestedTransport, (options.transport ?? TransportProtocol.UDP) << 24);
       if (options.lifetime !== undefined) builder.addUint32(AttributeType.Lifetime, options.lifetime);
-      if (options.evenPort) builder.add(AttributeType.EvenPort, Buffer.from([options.evenPort.reserve ? 0x80 : 0]));
+      if (options.evenPort)
+        builder.add(AttributeType.EvenPort, Buffer.from([options.evenPort.reserve ? 0x80 : 0]));
       if (options.reservationToken) builder.add(AttributeType.ReservationToken, options.reservationToken);
-      if (options.family) builder.addUint32(AttributeType.RequestedAddressFamily, familyValue(options.family));
+      if (options.family)
+        builder.addUint32(AttributeType.RequestedAddressFamily, familyValue(options.family));
       if (options.additionalFamily) {
         builder.addUint32(AttributeType.AdditionalAddressFamily, familyValue(options.additionalFamily));
       }
@@ -281,7 +287,10 @@ export class TurnClient extends EventEmitter<TurnClientEvents> {
       .filter((address): address is TransportAddress => address !== undefined);
     const lifetime = response.getUint32(AttributeType.Lifetime);
     if (relayedAddresses.length === 0 || lifetime === undefined) {
-      throw new TurnError('ERR_TURN_BAD_RESPONSE', 'Allocate response without XOR-RELAYED-ADDRESS or LIFETIME');
+      throw new TurnError(
+        'ERR_TURN_BAD_RESPONSE',
+        'Allocate response without XOR-RELAYED-ADDRESS or LIFETIME',
+      );
     }
     const token = response.get(AttributeType.ReservationToken);
     return {

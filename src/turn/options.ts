@@ -56,6 +56,12 @@ export interface TurnServerOptions {
   defaultLifetimeSeconds?: number;
   /** How long a nonce stays valid, seconds. Default 600 (coturn's default). */
   nonceLifetimeSeconds?: number;
+  /**
+   * Unauthenticated answers (Binding responses, 401/438 challenges, other
+   * errors before authentication) allowed per source IP and second; 0 turns
+   * the limit off. Default 50, with a burst of twice that.
+   */
+  unauthenticatedRateLimit?: number;
   /** SOFTWARE attribute in responses; empty string to omit. Default "Switchboard". */
   software?: string;
   /** Structured log sink. Default: silent. */

@@ -59,9 +59,14 @@ export class PeerFilter {
   private readonly allowed: Cidr[];
   private readonly special: Cidr[];
 
-  constructor(options: { allowLoopback?: boolean; allow?: readonly string[]; deny?: readonly string[] } = {}) {
+  constructor(
+    options: { allowLoopback?: boolean; allow?: readonly string[]; deny?: readonly string[] } = {},
+  ) {
     this.denied = parseAll(options.deny ?? [], 'deny-peer');
-    this.allowed = parseAll([...(options.allow ?? []), ...(options.allowLoopback ? LOOPBACK_RANGES : [])], 'allow-peer');
+    this.allowed = parseAll(
+      [...(options.allow ?? []), ...(options.allowLoopback ? LOOPBACK_RANGES : [])],
+      'allow-peer',
+    );
     this.special = parseAll(DEFAULT_DENIED_RANGES, 'built-in range');
   }
 

@@ -39,7 +39,15 @@ export class PortPool {
   private readonly inUse = new Set<string>();
 
   constructor(minPort: number, maxPort: number) {
-    if (!(Number.isInteger(minPort) && Number.isInteger(maxPort) && minPort >= 1 && minPort <= maxPort && maxPort <= 65535)) {
+    if (
+      !(
+        Number.isInteger(minPort) &&
+        Number.isInteger(maxPort) &&
+        minPort >= 1 &&
+        minPort <= maxPort &&
+        maxPort <= 65535
+      )
+    ) {
       throw new TurnError('ERR_TURN_INVALID_OPTION', `bad relay port range ${minPort}-${maxPort}`);
     }
     this.minPort = minPort;

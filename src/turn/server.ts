@@ -14,8 +14,8 @@ import {
   AttributeType,
   decodeMessage,
   decodePasswordAlgorithm,
-  encodePasswordAlgorithms,
   ErrorCode,
+  encodePasswordAlgorithms,
   type IntegrityAlgorithm,
   isComprehensionRequired,
   MessageClass,
@@ -36,6 +36,7 @@ import { TurnError } from './errors.js';
 import type { ListenAddress, TurnServerOptions } from './options.js';
 import { PeerFilter } from './peer-filter.js';
 import { type BoundSocket, PortPool } from './port-pool.js';
+import { RateLimiter } from './rate-limiter.js';
 
 /** How long an EVEN-PORT reservation is held (RFC 8656 §7.2: "about 30 seconds"). */
 const RESERVATION_LIFETIME_MS = 30_000;
@@ -67,6 +68,8 @@ export class TurnStats {
   droppedNoChannel = 0;
   /** STUN indications or responses the server does not handle. */
   droppedUnexpected = 0;
+  /** Unauthenticated requests left unanswered because their source exceeded its rate. */
+  droppedRateLimited = 0;
   /** Exceptions caught at a socket boundary (a bug if ever non-zero). */
   internalErrors = 0;
 }
@@ -105,7 +108,10 @@ function isWildcard(host: string): boolean {
 
 /** Unwraps "::ffff:1.2.3.4" as seen on a dual-stack socket. */
 function clientTransportAddress(rinfo: RemoteInfo): TransportAddress {
-  const address = rinfo.address.startsWith('::ffff:') && rinfo.address.includes('.') ? rinfo.address.slice(7) : rinfo.address;
+  const address =
+    rinfo.address.startsWith('::ffff:') && rinfo.address.includes('.')
+      ? rinfo.address.slice(7)
+      : rinfo.address;
   return { family: ipFamily(address) === 6 ? 6 : 4, address, port: rinfo.port };
 }
 
@@ -131,6 +137,7 @@ export class TurnServer {
   private readonly nonces: NonceManager;
   private readonly peers: PeerFilter;
   private readonly ports: PortPool;
+  private readonly unauthenticatedLimiter: RateLimiter;
   private readonly passwordAlgorithms: Buffer;
   private readonly maxLifetimeMs: number;
   private readonly defaultLifetimeMs: number;
@@ -162,6 +169,8 @@ export class TurnServer {
       deny: options.denyPeers,
     });
     this.ports = new PortPool(options.minPort ?? 49152, options.maxPort ?? 65535);
+    const rate = options.unauthenticatedRateLimit ?? 50;
+    this.unauthenticatedLimiter = new RateLimiter({ perSecond: rate, burst: rate * 2, now: this.now });
     this.passwordAlgorithms = encodePasswordAlgorithms([PasswordAlgorithm.MD5, PasswordAlgorithm.SHA256]);
     this.maxLifetimeMs = (options.maxLifetimeSeconds ?? 3600) * 1000;
     this.defaultLifetimeMs = Math.min((options.defaultLifetimeSeconds ?? 600) * 1000, this.maxLifetimeMs);
@@ -208,13 +217,16 @@ export class TurnServer {
     const explicit = this.options.relayIps ?? [];
     for (const text of explicit) {
       const family = ipFamily(text);
-      if (family === 0) throw new TurnError('ERR_TURN_INVALID_OPTION', `relay-ip "${text}" is not an IP address`);
-      if (!this.relayHosts.has(family)) this.relayHosts.set(family, { host: canonicalIp(text)!, advertisedHost: '' });
+      if (family === 0)
+        throw new TurnError('ERR_TURN_INVALID_OPTION', `relay-ip "${text}" is not an IP address`);
+      if (!this.relayHosts.has(family))
+        this.relayHosts.set(family, { host: canonicalIp(text)!, advertisedHost: '' });
     }
     if (explicit.length === 0) {
       for (const { host } of this.options.listen) {
         const family = ipFamily(host);
-        if (family === 0) throw new TurnError('ERR_TURN_INVALID_OPTION', `listen host "${host}" is not an IP address`);
+        if (family === 0)
+          throw new TurnError('ERR_TURN_INVALID_OPTION', `listen host "${host}" is not an IP address`);
         if (this.relayHosts.has(family)) continue;
         const relayHost = isWildcard(host) ? firstInterfaceAddress(family) : canonicalIp(host);
         if (relayHost) this.relayHosts.set(family, { host: relayHost, advertisedHost: '' });
@@ -232,17 +244,22 @@ export class TurnServer {
       const publicIp = canonicalIp(publicText);
       const privateIp = privateText === undefined ? undefined : canonicalIp(privateText);
       if (!publicIp || (privateText !== undefined && !privateIp)) {
-        throw new TurnError('ERR_TURN_INVALID_OPTION', `external-ip "${text}" is not PUBLIC or PUBLIC/PRIVATE`);
+        throw new TurnError(
+          'ERR_TURN_INVALID_OPTION',
+          `external-ip "${text}" is not PUBLIC or PUBLIC/PRIVATE`,
+        );
       }
       for (const [family, relay] of this.relayHosts) {
-        if (privateIp ? relay.host === privateIp : family === ipFamily(publicIp)) relay.advertisedHost = publicIp;
+        if (privateIp ? relay.host === privateIp : family === ipFamily(publicIp))
+          relay.advertisedHost = publicIp;
       }
     }
   }
 
   private bindListener(address: ListenAddress): Promise<Listener> {
     const family = ipFamily(address.host);
-    if (family === 0) throw new TurnError('ERR_TURN_INVALID_OPTION', `listen host "${address.host}" is not an IP address`);
+    if (family === 0)
+      throw new TurnError('ERR_TURN_INVALID_OPTION', `listen host "${address.host}" is not an IP address`);
     return new Promise((resolve, reject) => {
       const socket = createSocket({
         type: family === 6 ? 'udp6' : 'udp4',
@@ -324,7 +341,11 @@ export class TurnServer {
       method !== Method.ChannelBind
     ) {
       // Connect/ConnectionBind need a TCP control connection (RFC 6062); anything else is unknown.
-      this.sendError(request, ErrorCode.BadRequest, `${methodNames.get(method) ?? 'method'} not supported over UDP`);
+      this.sendError(
+        request,
+        ErrorCode.BadRequest,
+        `${methodNames.get(method) ?? 'method'} not supported over UDP`,
+      );
       return;
     }
     if (!this.authenticate(request)) return;
@@ -357,6 +378,10 @@ export class TurnServer {
   // ---- Binding (RFC 8489 §12) ----
 
   private onBinding(request: Request): void {
+    if (!this.unauthenticatedLimiter.take(request.rinfo.address)) {
+      this.stats.droppedRateLimited++;
+      return;
+    }
     this.stats.bindingRequests++;
     const { message } = request;
     const mapped = clientTransportAddress(request.rinfo);
@@ -560,7 +585,10 @@ export class TurnServer {
     // Everything validated: take resources.
     listener.pending.set(clientKey, transaction);
     this.pendingCount++;
-    this.allocationsByQuotaKey.set(credential.quotaKey, (this.allocationsByQuotaKey.get(credential.quotaKey) ?? 0) + 1);
+    this.allocationsByQuotaKey.set(
+      credential.quotaKey,
+      (this.allocationsByQuotaKey.get(credential.quotaKey) ?? 0) + 1,
+    );
     const relays: Relay[] = [];
     let reservedToken: Buffer | undefined;
     try {
@@ -877,7 +905,13 @@ export class TurnServer {
   }
 
   /** A datagram from a peer on a relay socket: to the client as ChannelData or a Data indication. */
-  private onPeerMessage(listener: Listener, allocation: Allocation, relay: Relay, data: Buffer, rinfo: RemoteInfo) {
+  private onPeerMessage(
+    listener: Listener,
+    allocation: Allocation,
+    relay: Relay,
+    data: Buffer,
+    rinfo: RemoteInfo,
+  ) {
     if (allocation.closed) return;
     const peerIp = relay.family === 6 ? (canonicalIp(rinfo.address) ?? rinfo.address) : rinfo.address;
     const now = this.now();
@@ -891,7 +925,11 @@ export class TurnServer {
       out = encodeChannelData(channel.number, data);
     } else {
       out = StunMessageBuilder.create(Method.Data, MessageClass.Indication)
-        .addXorAddress(AttributeType.XorPeerAddress, { family: relay.family, address: peerIp, port: rinfo.port })
+        .addXorAddress(AttributeType.XorPeerAddress, {
+          family: relay.family,
+          address: peerIp,
+          port: rinfo.port,
+        })
         .add(AttributeType.Data, data)
         .build();
     }
@@ -910,7 +948,8 @@ export class TurnServer {
 
   /** Adds integrity (the request's algorithm, when it authenticated) and fingerprint (when it had one). */
   private finish(request: Request, builder: StunMessageBuilder): Buffer {
-    if (request.credential && request.integrity) builder.addIntegrity(request.integrity, request.credential.key);
+    if (request.credential && request.integrity)
+      builder.addIntegrity(request.integrity, request.credential.key);
     if (request.message.has(AttributeType.Fingerprint)) builder.addFingerprint();
     return builder.build();
   }
@@ -921,6 +960,10 @@ export class TurnServer {
     reason?: string,
     extra?: (builder: StunMessageBuilder) => void,
   ): void {
+    if (!request.credential && !this.unauthenticatedLimiter.take(request.rinfo.address)) {
+      this.stats.droppedRateLimited++;
+      return;
+    }
     this.stats.errorResponses++;
     const builder = this.responseBuilder(request, MessageClass.ErrorResponse);
     builder.addErrorCode(code, reason);
@@ -946,6 +989,7 @@ export class TurnServer {
         allocation.prune(now);
       }
     }
+    this.unauthenticatedLimiter.prune();
     for (const [token, reservation] of this.reservations) {
       if (reservation.expiresAt <= now) {
         this.reservations.delete(token);
@@ -954,7 +998,12 @@ export class TurnServer {
     }
   }
 
-  private deleteAllocation(listener: Listener, clientKey: string, allocation: Allocation, why: 'expired' | 'deleted') {
+  private deleteAllocation(
+    listener: Listener,
+    clientKey: string,
+    allocation: Allocation,
+    why: 'expired' | 'deleted',
+  ) {
     if (allocation.closed) return;
     allocation.closed = true;
     listener.allocations.delete(clientKey);
@@ -963,7 +1012,10 @@ export class TurnServer {
     for (const relay of allocation.relays) this.ports.release(relay.host, relay.bound);
     if (why === 'expired') this.stats.allocationsExpired++;
     else this.stats.allocationsDeleted++;
-    this.log.debug({ client: `${allocation.clientAddress}:${allocation.clientPort}`, why }, 'allocation closed');
+    this.log.debug(
+      { client: `${allocation.clientAddress}:${allocation.clientPort}`, why },
+      'allocation closed',
+    );
   }
 
   /** Closes every listener, allocation and reservation. Idempotent. */
@@ -981,7 +1033,9 @@ export class TurnServer {
     }
     this.reservations.clear();
     await Promise.all(
-      this.listeners.map((listener) => new Promise<void>((resolve) => listener.socket.close(() => resolve()))),
+      this.listeners.map(
+        (listener) => new Promise<void>((resolve) => listener.socket.close(() => resolve())),
+      ),
     );
     this.listeners.length = 0;
   }

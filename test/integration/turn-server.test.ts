@@ -754,3 +754,24 @@ describe('hostile input', () => {
     expect((await turn.allocate()).lifetime).toBe(600);
   });
 });
+
+describe('rate limits', () => {
+  it('stops answering a source that floods unauthenticated requests, and serves it again later', async () => {
+    const server = await startServer({ unauthenticatedRateLimit: 10 });
+    const socket = await raw();
+    const port = server.addresses[0].port;
+    for (let i = 0; i < 60; i++) {
+      socket.send(StunMessageBuilder.create(Method.Binding, MessageClass.Request).build(), port);
+    }
+    let answered = 0;
+    while (!(await socket.silentFor(150))) answered++;
+    // A burst of 2 × 10 tokens, plus at most a few refilled while the loop ran.
+    expect(answered).toBeGreaterThanOrEqual(20);
+    expect(answered).toBeLessThan(60);
+    expect(server.stats.droppedRateLimited).toBe(60 - answered);
+    // Authenticated traffic from the same address is not limited.
+    const turn = client(server);
+    clockOffsetMs = 10_000; // lets the bucket refill for the 401 challenge
+    expect((await turn.allocate()).lifetime).toBe(600);
+  });
+});
