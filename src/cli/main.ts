@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * The `switchboard` command. Thin on purpose: it picks the command, parses
+ * flags and configuration through src/server/, and reports. Exit codes: 0
+ * done or stopped by a signal, 1 could not start, 2 bad usage or setting.
+ */
+import { App } from '../server/app.js';
+import { type Config, type LoadedConfig, loadConfig, parseCommandLine } from '../server/config.js';
+import { createDevCredentials, type DevCredentials, formatDevBanner } from '../server/dev.js';
+import { ConfigError } from '../server/errors.js';
+import { exitOnSignals } from '../server/lifecycle.js';
+import { createLogger } from '../server/logger.js';
+import { TurnService } from '../server/turn-service.js';
+import { packageVersion } from '../server/version.js';
+import type { Log } from '../util/log.js';
+import { commandHelp, generalHelp, type ServerCommand } from './help.js';
+
+const SERVER_COMMANDS: readonly string[] = ['start', 'turn'] satisfies ServerCommand[];
+
+function isServerCommand(name: string | undefined): name is ServerCommand {
+  return name !== undefined && SERVER_COMMANDS.includes(name);
+}
+
+function fail(lines: string[], hint: string): number {
+  for (const line of lines) process.stderr.write(`switchboard: ${line}\n`);
+  process.stderr.write(`${hint}\n`);
+  return 2;
+}
+
+/**
+ * Runs the command line. Resolves with an exit code when the command is
+ * finished, or undefined when a server now runs until a signal stops it.
+ */
+async function main(args: string[]): Promise<number | undefined> {
+  const [command, ...rest] = args;
+  if (command === undefined) {
+    process.stderr.write(generalHelp());
+    return 2;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
+    const topic = rest[0];
+    if (topic === undefined) process.stdout.write(generalHelp());
+    else if (isServerCommand(topic)) process.stdout.write(commandHelp(topic));
+    else return fail([`no help for "${topic}"`], 'Commands: start, turn, help, version.');
+    return 0;
+  }
+  if (command === 'version' || command === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (!isServerCommand(command)) {
+    return fail([`unknown command "${command}"`], 'Run "switchboard --help" for the commands.');
+  }
+  return runServer(command, rest);
+}
+
+async function runServer(command: ServerCommand, args: string[]): Promise<number | undefined> {
+  let loaded: LoadedConfig;
+  let dev: DevCredentials | undefined;
+  try {
+    const commandLine = parseCommandLine(args, { allowDev: command === 'start' });
+    if (commandLine.help) {
+      process.stdout.write(commandHelp(command));
+      return 0;
+    }
+    dev = commandLine.dev ? createDevCredentials() : undefined;
+    loaded = loadConfig({ commandLine, env: process.env, dev });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return fail([...error.problems], `Run "switchboard ${command} --help" for the flags.`);
+  }
+
+  const { config } = loaded;
+  const log = createLogger({ level: config.log.level });
+
+  // The signal handlers go in before the first log line and before anything
+  // binds: a signal during start waits for the start to finish, then closes
+  // what started. (A JS handler runs only after this synchronous code, by
+  // which time `starting` is set.)
+  let starting: Promise<{ running: Running } | { error: unknown }> | undefined;
+  const removeSignalHandlers = exitOnSignals({
+    close: async () => {
+      const outcome = await starting;
+      if (outcome === undefined) return;
+      if ('error' in outcome) throw outcome.error;
+      await outcome.running.close();
+    },
+    log,
+  });
+  log.info(
+    { version: packageVersion(), command, configFile: loaded.configFile, dev: dev !== undefined },
+    'starting',
+  );
+  for (const warning of loaded.warnings) log.warn({}, warning);
+  starting = startServices(command, config, log).then(
+    (running) => ({ running }),
+    (error: unknown) => ({ error }),
+  );
+  const outcome = await starting;
+  if ('error' in outcome) {
+    removeSignalHandlers();
+    // A start failure is an operating condition (a port in use), not a bug: a clear line, no stack.
+    const { code, message } = outcome.error as NodeJS.ErrnoException;
+    log.fatal({ code, reason: message }, 'cannot start');
+    process.stderr.write(`switchboard: cannot start: ${message}\n`);
+    return 1;
+  }
+  if (dev) process.stderr.write(formatDevBanner(dev, outcome.running.addresses));
+  return undefined;
+}
+
+/** What a server command leaves running. */
+interface Running {
+  close(): Promise<void>;
+  readonly addresses: { host: string; port: number; family: 4 | 6 }[];
+}
+
+async function startServices(command: ServerCommand, config: Config, log: Log): Promise<Running> {
+  if (command === 'turn') return TurnService.start(config, log);
+  const app = await App.start(config, log);
+  return { close: () => app.close(), addresses: app.turn.addresses };
+}
+
+const exitCode = await main(process.argv.slice(2));
+if (exitCode !== undefined) process.exitCode = exitCode;

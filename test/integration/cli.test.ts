@@ -1,0 +1,339 @@
+/**
+ * The `switchboard` command as users run it: built with tsc once, then
+ * spawned as `node dist/cli/main.js …` with a clean environment.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SETTINGS } from '../../src/server/config.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const main = 'dist/cli/main.js';
+const hasUclient = spawnSync('turnutils_uclient', ['-h']).error === undefined;
+
+beforeAll(() => {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  } catch (error) {
+    throw new Error(`build failed:\n${(error as { stdout?: string }).stdout ?? error}`);
+  }
+}, 120_000);
+
+/** The environment without SWITCHBOARD_* variables, plus `extra`. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env))
+    if (!name.startsWith('SWITCHBOARD_')) env[name] = value;
+  return { ...env, ...extra };
+}
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion. */
+function run(args: string[], env: Record<string, string> = {}): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], { cwd: root, env: cleanEnv(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A server started by the CLI, with its output so far. */
+interface Running {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  exited: Promise<number | null>;
+}
+
+const running: Running[] = [];
+afterEach(() => {
+  for (const server of running.splice(0)) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+});
+
+function start(args: string[]): Running {
+  const child = spawn(process.execPath, [main, ...args], { cwd: root, env: cleanEnv() });
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (chunk) => {
+    output.stdout += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    output.stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const server = { child, output, exited };
+  running.push(server);
+  return server;
+}
+
+/** The parsed log lines on stdout. */
+function logRecords(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Waits for the log line with this message; fails if the process exits first. */
+async function waitForLog(server: Running, msg: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const record = logRecords(server.output.stdout).find((entry) => entry.msg === msg);
+    if (record) return record;
+    if (server.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no "${msg}" log line; stdout:\n${server.output.stdout}\nstderr:\n${server.output.stderr}`);
+}
+
+/** One STUN Binding request; resolves with the response type. */
+function stunBinding(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const request = Buffer.alloc(20);
+    request.writeUInt16BE(0x0001, 0);
+    request.writeUInt32BE(0x2112a442, 4);
+    randomBytes(12).copy(request, 8);
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('no STUN response'));
+    }, 2000);
+    socket.on('message', (message) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(message.readUInt16BE(0));
+    });
+    socket.send(request, port, '127.0.0.1');
+  });
+}
+
+describe('help and version', () => {
+  it('--help exits 0 and lists the commands', async () => {
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const result = await run(args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Usage: switchboard <command>');
+      expect(result.stdout).toMatch(/start \[--dev\]/);
+      expect(result.stdout).toMatch(/turn /);
+    }
+  });
+
+  it('help for turn and start lists every setting flag', async () => {
+    for (const args of [
+      ['help', 'turn'],
+      ['turn', '--help'],
+      ['start', '-h'],
+    ]) {
+      const result = await run(args);
+      expect(result.code).toBe(0);
+      for (const spec of SETTINGS) expect(result.stdout).toContain(`--${spec.flag}`);
+    }
+    expect((await run(['start', '--help'])).stdout).toContain('--dev');
+    expect((await run(['turn', '--help'])).stdout).not.toContain('--dev');
+  });
+
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    for (const args of [['--version'], ['version']]) {
+      const result = await run(args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${version}\n`);
+    }
+  });
+
+  it('no command or an unknown one exits 2', async () => {
+    const none = await run([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: switchboard');
+    const unknown = await run(['serve']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "serve"');
+  });
+});
+
+describe('bad settings', () => {
+  it('exits 2 naming the setting and its source, without a stack trace', async () => {
+    const result = await run(['turn'], { SWITCHBOARD_TURN_MAX_PORT: '70000' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'switchboard: invalid setting turn.maxPort (from SWITCHBOARD_TURN_MAX_PORT): must be ≤ 65535',
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stdout).toBe('');
+  });
+
+  it('exits 2 on a bad flag value, an unknown flag and a missing file', async () => {
+    const cidr = await run(['turn', '--deny-peer', '10.0.0.0/40']);
+    expect(cidr.code).toBe(2);
+    expect(cidr.stderr).toContain('invalid setting turn.denyPeers (from --deny-peer)');
+    const unknown = await run(['start', '--relm', 'x']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown flag --relm');
+    const file = await run(['turn', '--config', '/nonexistent/switchboard.yaml']);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toContain('cannot read config file /nonexistent/switchboard.yaml');
+  });
+
+  it('never echoes a secret in a refusal', async () => {
+    const result = await run(['turn', '--user', 'no-colon-hunter2']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('invalid setting turn.users (from --user)');
+    expect(result.stderr).not.toContain('hunter2');
+  });
+});
+
+describe('switchboard turn', () => {
+  it('starts, logs its addresses, answers STUN, and exits 0 on SIGTERM', async () => {
+    const server = start([
+      'turn',
+      '--listen',
+      '127.0.0.1:0',
+      '--user',
+      'alice:hunter2-password',
+      '--auth-secret',
+      'rest-secret-value',
+    ]);
+    const started = await waitForLog(server, 'STUN/TURN service started');
+    const listen = started.listen as string[];
+    expect(listen).toHaveLength(1);
+    const port = Number(/^udp 127\.0\.0\.1:(\d+)$/.exec(listen[0])?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(await stunBinding(port)).toBe(0x0101);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const messages = logRecords(server.output.stdout).map((record) => record.msg);
+    expect(messages).toContain('shutting down');
+    expect(messages.at(-1)).toBe('stopped');
+    const everything = server.output.stdout + server.output.stderr;
+    expect(everything).not.toContain('hunter2-password');
+    expect(everything).not.toContain('rest-secret-value');
+  });
+
+  it('exits 0 on SIGINT too', async () => {
+    const server = start(['turn', '--listen', '127.0.0.1:0', '--log-level', 'warn']);
+    // At warn level the start line is not written; the missing-credentials warning is.
+    await waitForLog(
+      server,
+      'no TURN credentials configured (--user, --auth-secret): only STUN Binding requests will succeed',
+    );
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('exits 0 on a signal that arrives while it starts', async () => {
+    const server = start(['turn', '--listen', '127.0.0.1:0']);
+    // "starting" is written just before the services start, in the same tick as the signal handlers go in.
+    await waitForLog(server, 'starting');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(logRecords(server.output.stdout).at(-1)?.msg).toBe('stopped');
+  });
+
+  it('exits 1 with a clear line when its port is taken', async () => {
+    const blocker = createSocket('udp4');
+    await new Promise<void>((resolve) => blocker.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const result = await run(['turn', '--listen', `127.0.0.1:${blocker.address().port}`]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^switchboard: cannot start: .*EADDRINUSE/m);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(logRecords(result.stdout).some((record) => record.msg === 'cannot start')).toBe(true);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('switchboard start --dev', () => {
+  /** Starts a dev server on a free loopback port; resolves once the banner is out. */
+  async function startDev(): Promise<{ server: Running; port: number; password: string; secret: string }> {
+    const server = start(['start', '--dev', '--listen', '127.0.0.1:0']);
+    const started = await waitForLog(server, 'STUN/TURN service started');
+    const port = Number(/:(\d+)$/.exec((started.listen as string[])[0])?.[1]);
+    const deadline = Date.now() + 5000;
+    while (!server.output.stderr.includes('turnutils_uclient') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const password = /^ {2}password\s+(\S+)$/m.exec(server.output.stderr)?.[1] ?? '';
+    const secret = /^ {2}TURN REST secret\s+(\S+)$/m.exec(server.output.stderr)?.[1] ?? '';
+    return { server, port, password, secret };
+  }
+
+  it('prints a dev user, a REST secret and commands on stderr, and keeps them out of the log', async () => {
+    const { server, port, password, secret } = await startDev();
+    expect(password).toMatch(/^[\w-]{22}$/);
+    expect(secret).toMatch(/^[\w-]{22}$/);
+    expect(server.output.stderr).toContain(`turnutils_stunclient -p ${port} 127.0.0.1`);
+    expect(server.output.stderr).toContain(`-u dev -w '${password}' -p ${port} 127.0.0.1`);
+    expect(server.output.stderr).toContain(`-u dev -W '${secret}' -p ${port} 127.0.0.1`);
+    const started = logRecords(server.output.stdout).find(
+      (record) => record.msg === 'STUN/TURN service started',
+    );
+    expect(started).toMatchObject({ staticUserCount: 1, authSecretCount: 1, allowLoopbackPeers: true });
+    expect(server.output.stdout).not.toContain(password);
+    expect(server.output.stdout).not.toContain(secret);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it.skipIf(!hasUclient)(
+    'serves the turnutils_uclient commands it prints',
+    async () => {
+      const { server } = await startDev();
+      const commands = server.output.stderr
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('turnutils_uclient'));
+      expect(commands).toHaveLength(2);
+      const results = await Promise.all(
+        commands.map(
+          (command) =>
+            new Promise<Finished>((resolve) => {
+              const child = spawn('sh', ['-c', command]);
+              let stdout = '';
+              child.stdout.on('data', (chunk) => {
+                stdout += chunk;
+              });
+              child.stderr.on('data', (chunk) => {
+                stdout += chunk;
+              });
+              const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+              child.on('close', (code) => {
+                clearTimeout(timer);
+                resolve({ code, stdout, stderr: '' });
+              });
+            }),
+        ),
+      );
+      for (const result of results) {
+        expect(result.code, result.stdout).toBe(0);
+        expect(result.stdout).toContain('Total lost packets 0 ');
+      }
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    },
+    60_000,
+  );
+});
