@@ -63,9 +63,20 @@ export function encodeAddressTo(
 ): number {
   const bytes = parseIp(address.address);
   if (!bytes) throw new TypeError(`not an IP address: ${address.address}`);
+  // A family that disagrees with the text would make addressSize() wrong and overrun the reserved space.
+  if (bytes.length !== (address.family === 4 ? 4 : 16)) {
+    throw new TypeError(`${address.address} is not an IPv${address.family} address`);
+  }
+  // The XOR form would otherwise silently keep only the low 16 bits of an out-of-range port.
+  if (!Number.isInteger(address.port) || address.port < 0 || address.port > 0xffff) {
+    throw new RangeError(`bad port ${address.port}`);
+  }
   buf[offset] = 0;
   buf[offset + 1] = bytes.length === 4 ? AddressFamily.IPv4 : AddressFamily.IPv6;
-  buf.writeUInt16BE(transactionId ? (address.port ^ (MAGIC_COOKIE >>> 16)) & 0xffff : address.port, offset + 2);
+  buf.writeUInt16BE(
+    transactionId ? (address.port ^ (MAGIC_COOKIE >>> 16)) & 0xffff : address.port,
+    offset + 2,
+  );
   for (let i = 0; i < bytes.length; i++) {
     const mask = transactionId ? (i < 4 ? COOKIE_BYTES[i] : transactionId[i - 4]) : 0;
     buf[offset + 4 + i] = bytes[i] ^ mask;

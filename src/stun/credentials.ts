@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { PasswordAlgorithm } from './constants.js';
 
 // RFC 3454 table B.1: code points mapped to nothing.
-const MAPPED_TO_NOTHING =
-  /[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]/g;
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: each code point is removed on its own, combining or not.
+const MAPPED_TO_NOTHING = /[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]/g;
 // RFC 3454 table C.1.2: non-ASCII spaces, mapped to U+0020.
 const NON_ASCII_SPACE = /[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]/g;
 
@@ -39,10 +39,15 @@ export function longTermKey(
   algorithm: PasswordAlgorithm = PasswordAlgorithm.MD5,
 ): Buffer {
   const hash = algorithm === PasswordAlgorithm.SHA256 ? 'sha256' : 'md5';
-  return createHash(hash).update(`${username}:${saslPrep(realm)}:${saslPrep(password)}`, 'utf8').digest();
+  return createHash(hash)
+    .update(`${username}:${saslPrep(realm)}:${saslPrep(password)}`, 'utf8')
+    .digest();
 }
 
-/** USERHASH (RFC 8489 §14.4): SHA-256(username ":" realm). */
+/** USERHASH (RFC 8489 §14.4): SHA-256(OpaqueString(username) ":" OpaqueString(realm)). */
 export function userHash(username: string, realm: string): Buffer {
-  return createHash('sha256').update(`${username}:${saslPrep(realm)}`, 'utf8').digest();
+  // Unlike the long-term key (whose username arrives prepared in USERNAME), §14.4 prepares both.
+  return createHash('sha256')
+    .update(`${saslPrep(username)}:${saslPrep(realm)}`, 'utf8')
+    .digest();
 }

@@ -20,6 +20,8 @@ export interface ErrorCodeValue {
 
 /** Maximum reason phrase length in bytes (RFC 8489 §14.8: < 128 characters, ≤ 763 bytes). */
 const MAX_REASON_BYTES = 763;
+/** Maximum reason phrase length in characters that we send (RFC 8489 §14.8: fewer than 128). */
+const MAX_REASON_CHARACTERS = 127;
 
 /** Decodes an ERROR-CODE value; undefined when malformed. */
 export function decodeErrorCode(value: Buffer): ErrorCodeValue | undefined {
@@ -32,8 +34,12 @@ export function decodeErrorCode(value: Buffer): ErrorCodeValue | undefined {
 
 /** Encodes an ERROR-CODE value, with the standard reason phrase when none is given. */
 export function encodeErrorCode(code: number, reason?: string): Buffer {
-  if (!Number.isInteger(code) || code < 300 || code > 699) throw new RangeError(`bad STUN error code ${code}`);
-  const phrase = Buffer.from(reason ?? errorReasons.get(code) ?? 'Error', 'utf8').subarray(0, MAX_REASON_BYTES);
+  if (!Number.isInteger(code) || code < 300 || code > 699)
+    throw new RangeError(`bad STUN error code ${code}`);
+  let text = reason ?? errorReasons.get(code) ?? 'Error';
+  // Cut whole code points, never bytes, so the phrase stays valid UTF-8 (at most 127 × 4 bytes).
+  if (text.length > MAX_REASON_CHARACTERS) text = Array.from(text).slice(0, MAX_REASON_CHARACTERS).join('');
+  const phrase = Buffer.from(text, 'utf8');
   const out = Buffer.alloc(4 + phrase.length);
   out[2] = Math.floor(code / 100);
   out[3] = code % 100;

@@ -16,7 +16,8 @@ for (let n = 0; n < 256; n++) {
   table[n] = c;
 }
 
-function crc32Fallback(data: Uint8Array, initial: number): number {
+/** Table-driven CRC-32 with zlib.crc32's contract; used when zlib lacks it, exported for tests. */
+export function crc32Fallback(data: Uint8Array, initial: number): number {
   let crc = ~initial;
   for (let i = 0; i < data.length; i++) crc = table[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;

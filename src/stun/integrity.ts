@@ -41,7 +41,8 @@ export function verifyIntegrity(
   value: Buffer,
 ): boolean {
   if (algorithm === 'sha1' && value.length !== 20) return false;
-  if (algorithm === 'sha256' && (value.length < 16 || value.length > 32 || value.length % 4 !== 0)) return false;
+  if (algorithm === 'sha256' && (value.length < 16 || value.length > 32 || value.length % 4 !== 0))
+    return false;
   const expected = computeIntegrity(algorithm, key, message, attributeOffset, value.length);
   return timingSafeEqual(expected.subarray(0, value.length), value);
 }

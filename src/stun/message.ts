@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TransportAddress } from '../util/ip.js';
-import { addressSize, decodeAddress, decodeXorAddress, encodeAddressTo } from './address.js';
+import { decodeAddress, decodeXorAddress, encodeAddressTo } from './address.js';
 import {
   AttributeType,
   classOf,
@@ -33,7 +33,7 @@ import {
 import { decodeErrorCode, type ErrorCodeValue, encodeErrorCode } from './error-code.js';
 import { StunError } from './errors.js';
 import { computeFingerprint } from './fingerprint.js';
-import { computeIntegrity, type IntegrityAlgorithm, INTEGRITY_SIZE, verifyIntegrity } from './integrity.js';
+import { computeIntegrity, INTEGRITY_SIZE, type IntegrityAlgorithm, verifyIntegrity } from './integrity.js';
 import { encodeUnknownAttributes } from './unknown-attributes.js';
 
 /** Upper bound on attributes per message; a legitimate message has a dozen at most. */
@@ -151,7 +151,8 @@ export class StunMessage {
    */
   checkIntegrity(key: Buffer): IntegrityAlgorithm | 'missing' | false {
     const sha256 = this.attribute(AttributeType.MessageIntegritySha256);
-    if (sha256) return verifyIntegrity('sha256', key, this.raw, sha256.offset, sha256.value) ? 'sha256' : false;
+    if (sha256)
+      return verifyIntegrity('sha256', key, this.raw, sha256.offset, sha256.value) ? 'sha256' : false;
     const sha1 = this.attribute(AttributeType.MessageIntegrity);
     if (sha1) return verifyIntegrity('sha1', key, this.raw, sha1.offset, sha1.value) ? 'sha1' : false;
     return 'missing';
@@ -181,13 +182,17 @@ function fail(code: StunError['code'], message: string): DecodeResult {
  * datagram, or a frame already cut from a stream). Never throws.
  */
 export function decodeMessage(buf: Buffer): DecodeResult {
-  if (buf.length < HEADER_SIZE) return fail('ERR_STUN_TOO_SHORT', `${buf.length} bytes is shorter than a header`);
+  if (buf.length < HEADER_SIZE)
+    return fail('ERR_STUN_TOO_SHORT', `${buf.length} bytes is shorter than a header`);
   if ((buf[0] & 0xc0) !== 0) return fail('ERR_STUN_NOT_STUN', 'the two top bits are not zero');
   const type = buf.readUInt16BE(0);
   const length = buf.readUInt16BE(2);
   if (length % 4 !== 0) return fail('ERR_STUN_BAD_LENGTH', `length ${length} is not a multiple of 4`);
   if (HEADER_SIZE + length !== buf.length) {
-    return fail('ERR_STUN_BAD_LENGTH', `length field ${length} does not match ${buf.length - HEADER_SIZE} bytes`);
+    return fail(
+      'ERR_STUN_BAD_LENGTH',
+      `length field ${length} does not match ${buf.length - HEADER_SIZE} bytes`,
+    );
   }
   const cookie = buf.readUInt32BE(4);
   const transactionId = buf.subarray(8, HEADER_SIZE);
@@ -196,7 +201,8 @@ export function decodeMessage(buf: Buffer): DecodeResult {
   let afterIntegrity = false;
   let afterIntegritySha256 = false;
   while (offset < buf.length) {
-    if (offset + 4 > buf.length) return fail('ERR_STUN_BAD_ATTRIBUTE', `truncated attribute header at ${offset}`);
+    if (offset + 4 > buf.length)
+      return fail('ERR_STUN_BAD_ATTRIBUTE', `truncated attribute header at ${offset}`);
     const attributeType = buf.readUInt16BE(offset);
     const valueLength = buf.readUInt16BE(offset + 2);
     const valueEnd = offset + 4 + valueLength;
@@ -205,7 +211,8 @@ export function decodeMessage(buf: Buffer): DecodeResult {
     }
     const padded = offset + 4 + ((valueLength + 3) & ~3);
     if (padded > buf.length) return fail('ERR_STUN_BAD_ATTRIBUTE', 'attribute padding overruns the message');
-    if (attributes.length >= MAX_ATTRIBUTES) return fail('ERR_STUN_TOO_MANY_ATTRIBUTES', 'too many attributes');
+    if (attributes.length >= MAX_ATTRIBUTES)
+      return fail('ERR_STUN_TOO_MANY_ATTRIBUTES', 'too many attributes');
     const value = buf.subarray(offset + 4, valueEnd);
     if (attributeType === AttributeType.Fingerprint) {
       if (padded !== buf.length) {
@@ -230,6 +237,9 @@ export function decodeMessage(buf: Buffer): DecodeResult {
   }
   return { ok: true, message: new StunMessage(buf, type, cookie, transactionId, attributes) };
 }
+
+/** Scratch space for one encoded address value (at most 20 bytes); only used synchronously. */
+const addressScratch = Buffer.alloc(20);
 
 /** A fresh random transaction id. */
 export function randomTransactionId(): Buffer {
@@ -265,15 +275,21 @@ export class StunMessageBuilder {
 
   /** A builder for the response to a request: same method, transaction id and cookie. */
   static response(request: StunMessage, messageClass: MessageClass): StunMessageBuilder {
-    return new StunMessageBuilder(messageType(request.method, messageClass), request.transactionId, request.cookie);
+    return new StunMessageBuilder(
+      messageType(request.method, messageClass),
+      request.transactionId,
+      request.cookie,
+    );
   }
 
   /** Reserves room for an attribute and writes its header; returns the value offset. */
   private reserve(type: number, valueLength: number): number {
-    if (valueLength > 0xffff) throw new StunError('ERR_STUN_INVALID_ARGUMENT', 'attribute value over 65535 bytes');
+    if (valueLength > 0xffff)
+      throw new StunError('ERR_STUN_INVALID_ARGUMENT', 'attribute value over 65535 bytes');
     const padded = (valueLength + 3) & ~3;
     const needed = this.end + 4 + padded;
-    if (needed - HEADER_SIZE > 0xffff) throw new StunError('ERR_STUN_BUFFER_TOO_SMALL', 'message over 65535 bytes');
+    if (needed - HEADER_SIZE > 0xffff)
+      throw new StunError('ERR_STUN_BUFFER_TOO_SMALL', 'message over 65535 bytes');
     if (needed > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, this.buf.length * 2));
       this.buf.copy(grown, 0, 0, this.end);
@@ -290,7 +306,9 @@ export class StunMessageBuilder {
   /** Adds an attribute with raw bytes or UTF-8 text. */
   add(type: number, value: Buffer | string): this {
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-    bytes.copy(this.buf, this.reserve(type, bytes.length));
+    // reserve() may replace this.buf, so it must run before this.buf is read.
+    const valueOffset = this.reserve(type, bytes.length);
+    bytes.copy(this.buf, valueOffset);
     return this;
   }
 
@@ -302,26 +320,32 @@ export class StunMessageBuilder {
 
   /** Adds a 32-bit attribute (LIFETIME, PRIORITY, REQUESTED-TRANSPORT as protocol<<24, …). */
   addUint32(type: number, value: number): this {
-    this.buf.writeUInt32BE(value >>> 0, this.reserve(type, 4));
+    const valueOffset = this.reserve(type, 4);
+    this.buf.writeUInt32BE(value >>> 0, valueOffset);
     return this;
   }
 
   /** Adds a 64-bit attribute (ICE-CONTROLLED/ICE-CONTROLLING tie-breaker, RESERVATION-TOKEN). */
   addUint64(type: number, value: bigint): this {
-    this.buf.writeBigUInt64BE(BigInt.asUintN(64, value), this.reserve(type, 8));
+    const valueOffset = this.reserve(type, 8);
+    this.buf.writeBigUInt64BE(BigInt.asUintN(64, value), valueOffset);
     return this;
   }
 
   /** Adds a plain address attribute (MAPPED-ADDRESS, ALTERNATE-SERVER). */
   addAddress(type: number, address: TransportAddress): this {
-    encodeAddressTo(this.buf, this.reserve(type, addressSize(address)), address);
-    return this;
+    return this.addEncodedAddress(type, address, undefined);
   }
 
   /** Adds an XOR address attribute (XOR-MAPPED-, XOR-PEER-, XOR-RELAYED-ADDRESS). */
   addXorAddress(type: number, address: TransportAddress): this {
-    encodeAddressTo(this.buf, this.reserve(type, addressSize(address)), address, this.transactionId);
-    return this;
+    return this.addEncodedAddress(type, address, this.transactionId);
+  }
+
+  /** Encodes into scratch space first, so that an invalid address throws before anything is reserved. */
+  private addEncodedAddress(type: number, address: TransportAddress, transactionId?: Buffer): this {
+    const size = encodeAddressTo(addressScratch, 0, address, transactionId);
+    return this.add(type, addressScratch.subarray(0, size));
   }
 
   /** Adds ERROR-CODE with the standard reason phrase unless one is given. */

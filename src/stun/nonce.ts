@@ -46,7 +46,12 @@ export class NonceManager {
   }
 
   private mac(prefix: string, expiry: Buffer, client: string): Buffer {
-    return createHmac('sha256', this.key).update(prefix).update(expiry).update(client).digest().subarray(0, 12);
+    return createHmac('sha256', this.key)
+      .update(prefix)
+      .update(expiry)
+      .update(client)
+      .digest()
+      .subarray(0, 12);
   }
 
   /** A new nonce bound to the client's transport address text. */
@@ -62,8 +67,11 @@ export class NonceManager {
     const prefixLength = NONCE_COOKIE.length + 4;
     if (nonce.length !== prefixLength + 22 || !nonce.startsWith(NONCE_COOKIE)) return 'invalid';
     const prefix = nonce.slice(0, prefixLength);
-    const body = Buffer.from(nonce.slice(prefixLength), 'base64url');
-    if (body.length !== 16) return 'invalid';
+    const bodyText = nonce.slice(prefixLength);
+    const body = Buffer.from(bodyText, 'base64url');
+    // Node's decoder skips foreign characters, accepts both alphabets and ignores the low bits of the
+    // last character, so several strings decode to one body: only the canonical encoding is ours.
+    if (body.length !== 16 || body.toString('base64url') !== bodyText) return 'invalid';
     const expiry = body.subarray(0, 4);
     if (!timingSafeEqual(body.subarray(4), this.mac(prefix, expiry, client))) return 'invalid';
     return expiry.readUInt32BE(0) * 1000 <= this.now() ? 'expired' : 'valid';

@@ -78,7 +78,8 @@ export class TransactionManager {
    * (not copied) until the transaction ends: the caller must not reuse it.
    */
   request(message: Buffer, transactionId: Buffer): Promise<StunMessage> {
-    if (this.closed) return Promise.reject(new StunError('ERR_STUN_TRANSACTION_CLOSED', 'transactions are closed'));
+    if (this.closed)
+      return Promise.reject(new StunError('ERR_STUN_TRANSACTION_CLOSED', 'transactions are closed'));
     const key = transactionId.toString('hex');
     if (this.pending.has(key)) {
       return Promise.reject(new StunError('ERR_STUN_INVALID_ARGUMENT', 'duplicate transaction id'));
@@ -99,6 +100,8 @@ export class TransactionManager {
       entry.reject(error as Error);
       return;
     }
+    // send() may have delivered the response (or closed us) synchronously: then arm no timer.
+    if (this.pending.get(key) !== entry) return;
     if (this.reliable) {
       entry.timer = this.timers.setTimeout(() => this.expire(key, entry), this.reliableTimeoutMs);
     } else if (entry.sent < this.maxRequests) {
@@ -118,7 +121,8 @@ export class TransactionManager {
 
   private settle(key: string, entry: Pending): void {
     this.timers.clearTimeout(entry.timer);
-    this.pending.delete(key);
+    // The key may by now belong to a newer transaction that reused the id.
+    if (this.pending.get(key) === entry) this.pending.delete(key);
   }
 
   /** Delivers a response; returns false when it matches no transaction. */

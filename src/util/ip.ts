@@ -41,7 +41,8 @@ export function parseIp(text: string): Buffer | undefined {
   const head = halves[0] ? halves[0].split(':') : [];
   const rest = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
   for (let i = 0; i < head.length; i++) out.writeUInt16BE(Number.parseInt(head[i], 16), i * 2);
-  for (let i = 0; i < rest.length; i++) out.writeUInt16BE(Number.parseInt(rest[i], 16), 16 - (rest.length - i) * 2);
+  for (let i = 0; i < rest.length; i++)
+    out.writeUInt16BE(Number.parseInt(rest[i], 16), 16 - (rest.length - i) * 2);
   return out;
 }
 
