@@ -32,7 +32,10 @@ export const DEFAULT_DENIED_RANGES: readonly string[] = [
   // IPv6 (IPv4-mapped, NAT64 and 6to4 addresses are judged by their embedded IPv4 address)
   '::/128', // unspecified
   '::1/128', // loopback
+  '::/96', // deprecated IPv4-compatible (RFC 4291 §2.5.5.1); some stacks tunnel to the embedded IPv4
+  '64:ff9b:1::/48', // local-use IPv4/IPv6 translation (RFC 8215): a site's own NAT64
   '100::/64', // discard-only
+  '100:0:0:1::/64', // dummy prefix (IANA special-purpose registry)
   '2001::/23', // IETF protocol assignments (Teredo, benchmarking, ORCHID …)
   '2001:db8::/32', // documentation
   '3fff::/20', // documentation
@@ -74,7 +77,11 @@ export class PeerFilter {
   isAllowed(address: string): boolean {
     const bytes = parseIp(address);
     if (!bytes) return false;
-    return this.isAllowedBytes(embeddedIpv4(bytes) ?? bytes);
+    const embedded = embeddedIpv4(bytes);
+    // Deny rules also match the address as written, so that a rule against 2002::/16, 64:ff9b::/96
+    // or ::ffff:0:0/96 holds; allow rules and the built-in ranges judge the embedded IPv4 address.
+    if (embedded && this.denied.some((cidr) => cidrContains(cidr, bytes))) return false;
+    return this.isAllowedBytes(embedded ?? bytes);
   }
 
   private isAllowedBytes(bytes: Buffer): boolean {

@@ -36,7 +36,8 @@ function bindUdp(host: string, port: number, family: 4 | 6): Promise<Socket | un
 export class PortPool {
   private readonly minPort: number;
   private readonly maxPort: number;
-  private readonly inUse = new Set<string>();
+  /** "host|port" → the socket holding it; undefined while its bind is in flight. */
+  private readonly inUse = new Map<string, Socket | undefined>();
 
   constructor(minPort: number, maxPort: number) {
     if (
@@ -76,8 +77,9 @@ export class PortPool {
     const span = this.maxPort - this.minPort + 1;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let port = this.minPort + randomInt(span);
-      if (options.even && port % 2 === 1) port = port === this.maxPort ? port - 1 : port + 1;
-      if (options.even && port % 2 === 1) continue;
+      if (options.even && port % 2 === 1) port = port < this.maxPort ? port + 1 : port - 1;
+      // A range of one odd port has no even port: port - 1 fell below it.
+      if (options.even && port < this.minPort) continue;
       if (options.reserveNext && port + 1 > this.maxPort) continue;
       if (this.inUse.has(this.key(host, port))) continue;
       if (options.reserveNext && this.inUse.has(this.key(host, port + 1))) continue;
@@ -93,18 +95,23 @@ export class PortPool {
 
   private async tryBind(host: string, port: number, family: 4 | 6): Promise<BoundSocket | undefined> {
     const key = this.key(host, port);
-    this.inUse.add(key);
+    this.inUse.set(key, undefined);
     const socket = await bindUdp(host, port, family);
     if (!socket) {
       this.inUse.delete(key);
       return undefined;
     }
+    this.inUse.set(key, socket);
     return { socket, port };
   }
 
-  /** Closes the socket and returns its port to the pool. */
+  /**
+   * Closes the socket and returns its port to the pool. Idempotent: a second
+   * release of the same socket leaves alone the port if it was handed out again.
+   */
   release(host: string, bound: BoundSocket): void {
-    this.inUse.delete(this.key(host, bound.port));
+    const key = this.key(host, bound.port);
+    if (this.inUse.get(key) === bound.socket) this.inUse.delete(key);
     try {
       bound.socket.close();
     } catch {

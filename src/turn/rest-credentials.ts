@@ -31,7 +31,8 @@ export function createRestCredential(
   ttlSeconds: number,
   nowMs: number = Date.now(),
 ): RestCredential {
-  const expiresAt = Math.floor(nowMs / 1000) + ttlSeconds;
+  // Whole seconds: a fractional TTL would give "1700000000.5:user", which no server parses.
+  const expiresAt = Math.floor(nowMs / 1000 + ttlSeconds);
   const username = user ? `${expiresAt}${REST_SEPARATOR}${user}` : String(expiresAt);
   return { username, password: restPassword(secret, username), expiresAt };
 }
