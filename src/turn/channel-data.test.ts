@@ -21,13 +21,15 @@ const channelArb = fc.integer({ min: MIN_CHANNEL, max: MAX_CHANNEL });
 const dataArb = fc.uint8Array({ minLength: 0, maxLength: 1500 });
 
 describe('channel numbers', () => {
-  it('accepts 0x4000 through 0x4fff and nothing around them', () => {
+  it('accepts 0x4000 through 0x7fff (RFC 5766, which coturn clients use) and nothing around them', () => {
     expect(MIN_CHANNEL).toBe(0x4000);
     expect(MAX_CHANNEL).toBe(0x4fff);
     expect(isValidChannel(0x4000)).toBe(true);
     expect(isValidChannel(0x4fff)).toBe(true);
     expect(isValidChannel(0x3fff)).toBe(false);
-    expect(isValidChannel(0x5000)).toBe(false);
+    expect(isValidChannel(0x5000)).toBe(true);
+    expect(isValidChannel(0x7fff)).toBe(true);
+    expect(isValidChannel(0x8000)).toBe(false);
     expect(isValidChannel(0)).toBe(false);
     expect(isValidChannel(0xffff)).toBe(false);
   });
@@ -104,7 +106,7 @@ describe('decodeChannelData', () => {
   it('never throws on arbitrary bytes that start like ChannelData', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0x40, max: 0x4f }),
+        fc.integer({ min: 0x40, max: 0x7f }),
         fc.uint8Array({ minLength: 0, maxLength: 40 }),
         (first, rest) => {
           const buf = Buffer.concat([Buffer.from([first]), rest]);
@@ -136,9 +138,10 @@ describe('decodeChannelData', () => {
     expect(decodeChannelData(Buffer.from('40000003aabbcc', 'hex'))).toBeDefined();
   });
 
-  it('refuses channel numbers outside 0x4000–0x4fff', () => {
+  it('refuses channel numbers outside 0x4000–0x7fff', () => {
     expect(decodeChannelData(Buffer.from('3fff0001aa', 'hex'))).toBeUndefined();
-    expect(decodeChannelData(Buffer.from('50000001aa', 'hex'))).toBeUndefined();
+    expect(decodeChannelData(Buffer.from('80000001aa', 'hex'))).toBeUndefined();
+    expect(decodeChannelData(Buffer.from('7fff0001aa', 'hex'))?.channel).toBe(0x7fff);
     expect(decodeChannelData(Buffer.from('ffff0001aa', 'hex'))).toBeUndefined();
     expect(decodeChannelData(Buffer.from('00010001aa', 'hex'))).toBeUndefined();
     expect(decodeChannelData(Buffer.from('4fff0001aa', 'hex'))?.channel).toBe(0x4fff);
@@ -157,11 +160,12 @@ describe('decodeChannelData', () => {
 });
 
 describe('isChannelData', () => {
-  it('goes by the first byte: 0x40–0x4f only', () => {
+  it('goes by the first byte: 0x40–0x7f only', () => {
     expect(isChannelData(Buffer.from('3f000000', 'hex'))).toBe(false);
     expect(isChannelData(Buffer.from('40000000', 'hex'))).toBe(true);
     expect(isChannelData(Buffer.from('4f000000', 'hex'))).toBe(true);
-    expect(isChannelData(Buffer.from('50000000', 'hex'))).toBe(false);
+    expect(isChannelData(Buffer.from('50000000', 'hex'))).toBe(true);
+    expect(isChannelData(Buffer.from('7f000000', 'hex'))).toBe(true);
     // A STUN message starts with 0b00; DTLS with 20–63; RTP with 128–191.
     expect(isChannelData(Buffer.from('00010000', 'hex'))).toBe(false);
     expect(isChannelData(Buffer.from('16fefd00', 'hex'))).toBe(false);

@@ -13,20 +13,26 @@
  * message is padded to a multiple of 4 bytes (§12.5).
  */
 
-/** Smallest and largest channel numbers a client may bind (§12). */
+/** Smallest and largest channel numbers RFC 8656 §12 lets a client bind; our client stays within them. */
 export const MIN_CHANNEL = 0x4000;
 export const MAX_CHANNEL = 0x4fff;
+/**
+ * Upper end of RFC 5766's older range (0x4000–0x7FFF), which coturn and its
+ * `turnutils_uclient` still use. The server accepts it so that those clients
+ * work; nothing else is sent in 0x50–0x7F on a TURN port (RFC 7983).
+ */
+export const MAX_LEGACY_CHANNEL = 0x7fff;
 /** ChannelData header size. */
 export const CHANNEL_DATA_HEADER_SIZE = 4;
 
-/** True when the number is a bindable channel. */
+/** True when the server accepts the number in ChannelBind and ChannelData (RFC 5766's range). */
 export function isValidChannel(channel: number): boolean {
-  return channel >= MIN_CHANNEL && channel <= MAX_CHANNEL;
+  return channel >= MIN_CHANNEL && channel <= MAX_LEGACY_CHANNEL;
 }
 
-/** True when the first byte marks a ChannelData message (RFC 7983: 64–79). */
+/** True when the first byte marks a ChannelData message (0x40–0x7F, see MAX_LEGACY_CHANNEL). */
 export function isChannelData(buf: Buffer): boolean {
-  return buf.length >= CHANNEL_DATA_HEADER_SIZE && buf[0] >= 0x40 && buf[0] <= 0x4f;
+  return buf.length >= CHANNEL_DATA_HEADER_SIZE && buf[0] >= 0x40 && buf[0] <= 0x7f;
 }
 
 /** A decoded ChannelData message; data is a view into the input. */

@@ -8,8 +8,8 @@ import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { TurnError } from './errors.js';
 
-/** Candidates tried before giving up with 508 Insufficient Capacity. */
-const MAX_ATTEMPTS = 64;
+/** Random candidates tried before a sequential scan of the range. */
+const RANDOM_ATTEMPTS = 64;
 
 /** A bound relay socket and its port. */
 export interface BoundSocket {
@@ -74,9 +74,7 @@ export class PortPool {
     family: 4 | 6,
     options: { even?: boolean; reserveNext?: boolean } = {},
   ): Promise<{ primary: BoundSocket; reserved?: BoundSocket }> {
-    const span = this.maxPort - this.minPort + 1;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      let port = this.minPort + randomInt(span);
+    for (let port of this.candidates()) {
       if (options.even && port % 2 === 1) port = port < this.maxPort ? port + 1 : port - 1;
       // A range of one odd port has no even port: port - 1 fell below it.
       if (options.even && port < this.minPort) continue;
@@ -91,6 +89,18 @@ export class PortPool {
       this.release(host, socket);
     }
     throw new TurnError('ERR_TURN_NO_RELAY_PORT', `no free relay port in ${this.minPort}-${this.maxPort}`);
+  }
+
+  /**
+   * Random candidates first (unpredictable ports, and fast while the range is
+   * mostly free), then every port once from a random start, so that a nearly
+   * full range still finds its last free ports.
+   */
+  private *candidates(): Generator<number> {
+    const span = this.maxPort - this.minPort + 1;
+    for (let attempt = 0; attempt < RANDOM_ATTEMPTS; attempt++) yield this.minPort + randomInt(span);
+    const start = randomInt(span);
+    for (let i = 0; i < span; i++) yield this.minPort + ((start + i) % span);
   }
 
   private async tryBind(host: string, port: number, family: 4 | 6): Promise<BoundSocket | undefined> {

@@ -510,7 +510,7 @@ export class TurnServer {
     }
 
     const transportValue = message.get(AttributeType.RequestedTransport);
-    if (!transportValue || transportValue.length !== 4) {
+    if (transportValue?.length !== 4) {
       this.sendError(request, ErrorCode.BadRequest, 'Missing REQUESTED-TRANSPORT');
       return;
     }
