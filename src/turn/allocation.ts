@@ -5,8 +5,10 @@
  * Timers are expiry timestamps checked on use and pruned by the server's
  * sweep, so that a fake clock can drive them.
  */
+import type { Socket as TcpSocket } from 'node:net';
 import type { TransportAddress } from '../util/ip.js';
-import type { BoundSocket } from './port-pool.js';
+import type { ByteRateLimiter } from './bandwidth.js';
+import type { BoundServer, BoundSocket } from './port-pool.js';
 
 /** Lifetime of a permission (RFC 8656 §9). */
 export const PERMISSION_LIFETIME_MS = 300_000;
@@ -21,6 +23,61 @@ export interface Relay {
   /** Address advertised in XOR-RELAYED-ADDRESS (the external IP behind 1:1 NAT, else host). */
   advertisedHost: string;
   bound: BoundSocket;
+}
+
+/** The listening relay of an RFC 6062 TCP allocation. */
+export interface TcpRelay {
+  family: 4 | 6;
+  host: string;
+  advertisedHost: string;
+  bound: BoundServer;
+}
+
+/**
+ * A TCP connection between the relay and a peer (RFC 6062 §5.2, §5.3), from a
+ * Connect request or accepted on the relayed address, and its state: waiting
+ * for the client's ConnectionBind (peer data buffered), then bound to a client
+ * data connection.
+ */
+export interface PeerConnection {
+  /** CONNECTION-ID. */
+  id: number;
+  allocation: Allocation;
+  peer: TransportAddress;
+  /** "ip:port" of the peer. */
+  peerKey: string;
+  socket: TcpSocket;
+  state: 'connecting' | 'waiting' | 'bound';
+  /** Peer data received before the ConnectionBind, sent once it binds. */
+  buffered: Buffer[];
+  bufferedBytes: number;
+  /** Closes the connection when no ConnectionBind arrives in time. */
+  bindTimer: NodeJS.Timeout | undefined;
+  /** The client data connection once bound. */
+  client: TcpSocket | undefined;
+}
+
+/** How the server reaches the client of an allocation. */
+export interface ClientPath {
+  readonly protocol: 'udp' | 'tcp' | 'tls';
+  /** Client address as seen on the socket ("::ffff:" forms included). */
+  readonly address: string;
+  readonly port: number;
+  /** Key of the 5-tuple in its table; the nonce is bound to `nonceKey`. */
+  readonly key: string;
+  readonly nonceKey: string;
+  /** True on TCP and TLS: ChannelData is padded and the allocation lives as long as the connection. */
+  readonly stream: boolean;
+  /** Sends one STUN or ChannelData message; false when it was dropped (a stream's buffer is full). */
+  send(data: Buffer): boolean;
+}
+
+/** Where allocations of one client path are kept: a UDP listener's map, or a stream connection's. */
+export interface AllocationTable {
+  /** Allocations by client path key. */
+  readonly allocations: Map<string, Allocation>;
+  /** Allocate requests being served (binding ports is asynchronous): path key → transaction id. */
+  readonly pending: Map<string, string>;
 }
 
 /** A channel binding. */
@@ -48,6 +105,16 @@ export class Allocation {
   readonly permissions = new Map<string, number>();
   readonly channelsByNumber = new Map<number, Channel>();
   readonly channelsByPeer = new Map<string, Channel>();
+  /** How the server reaches the client; set by the server when it stores the allocation. */
+  path!: ClientPath;
+  /** The table that holds the allocation. */
+  table!: AllocationTable;
+  /** The listening relay of a TCP allocation (RFC 6062); its `relays` is then empty. */
+  tcpRelay: TcpRelay | undefined;
+  /** Peer TCP connections of a TCP allocation, by peer "ip:port". */
+  readonly peerConnections = new Map<string, PeerConnection>();
+  /** Bandwidth limiters that relayed bytes are charged to (allocation, user, server), when capped. */
+  limiters: ByteRateLimiter[] = [];
   /** Transaction id (hex) and response of the Allocate that created it, for retransmissions. */
   allocateTransaction = '';
   allocateResponse: Buffer | undefined;

@@ -1,12 +1,15 @@
 /**
- * A TURN client over UDP (RFC 8656 §7–§12): allocate, refresh,
- * permissions, channels, Send/Data indications and ChannelData. It performs
+ * A TURN client over UDP, TCP or TLS (RFC 8656 §7–§12): allocate, refresh,
+ * permissions, channels, Send/Data indications and ChannelData, and RFC 6062
+ * TCP allocations (Connect, ConnectionAttempt, ConnectionBind). It performs
  * the long-term credential handshake (401 → retry with REALM and NONCE,
  * 438 → retry with the new nonce) and RFC 8489 password-algorithm
  * negotiation, and verifies the integrity of authenticated responses.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { connect as connectTcp, type Socket as TcpSocket } from 'node:net';
+import { type ConnectionOptions, connect as connectTls } from 'node:tls';
 import {
   AddressFamily,
   AttributeType,
@@ -27,10 +30,15 @@ import {
 import { ipFamily, type TransportAddress } from '../util/ip.js';
 import { decodeChannelData, encodeChannelData, isChannelData, MIN_CHANNEL } from './channel-data.js';
 import { TurnError } from './errors.js';
+import { StreamFramer } from './stream-framer.js';
 
 /** Options of a TURN client. */
 export interface TurnClientOptions {
   server: { host: string; port: number };
+  /** Transport to the server. Default 'udp'. */
+  transport?: 'udp' | 'tcp' | 'tls';
+  /** TLS options (ca, servername, rejectUnauthorized …) for 'tls'. */
+  tls?: ConnectionOptions;
   username: string;
   password: string;
   /** Local address to bind; default: any address of the server's family. */
@@ -80,6 +88,10 @@ export interface AllocateResult {
 /** Events of a TURN client. */
 export interface TurnClientEvents {
   data: [peer: TransportAddress, data: Buffer, via: 'channel' | 'indication'];
+  /** RFC 6062 §4.4: a peer connected to the relayed address of a TCP allocation. */
+  connectionAttempt: [peer: TransportAddress, connectionId: number];
+  /** The TCP/TLS connection to the server closed. */
+  close: [];
   error: [error: Error];
 }
 
@@ -87,10 +99,27 @@ function familyValue(family: 4 | 6): number {
   return (family === 4 ? AddressFamily.IPv4 : AddressFamily.IPv6) << 24;
 }
 
-/** TURN client on its own UDP socket. */
+/** Opens a TCP or TLS connection to the server; resolves once it is ready. */
+function openStream(options: TurnClientOptions): { socket: TcpSocket; ready: Promise<void> } {
+  const { host, port } = options.server;
+  const tcp = connectTcp({ host, port, localAddress: options.localAddress });
+  const socket = options.transport === 'tls' ? connectTls({ socket: tcp, ...options.tls }) : tcp;
+  socket.setNoDelay(true);
+  const ready = new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once(options.transport === 'tls' ? 'secureConnect' : 'connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return { socket, ready };
+}
+
+/** TURN client on its own UDP socket or TCP/TLS connection. */
 export class TurnClient extends EventEmitter<TurnClientEvents> {
   private readonly options: TurnClientOptions;
-  private readonly socket: Socket;
+  private readonly socket: Socket | undefined;
+  private readonly stream: TcpSocket | undefined;
   private readonly transactions: TransactionManager;
   private readonly ready: Promise<void>;
   private realm: string | undefined;
@@ -108,27 +137,57 @@ export class TurnClient extends EventEmitter<TurnClientEvents> {
   constructor(options: TurnClientOptions) {
     super();
     this.options = options;
+    if (options.transport === 'tcp' || options.transport === 'tls') {
+      const { socket, ready } = openStream(options);
+      this.stream = socket;
+      this.ready = ready;
+      this.ready.catch(() => {});
+      this.transactions = new TransactionManager((message) => socket.write(message), {
+        ...options.transactions,
+        reliable: true,
+      });
+      const framer = new StreamFramer((frame) => this.onMessage(frame));
+      socket.on('data', (chunk: Buffer) => {
+        if (framer.push(chunk)) socket.destroy();
+      });
+      socket.on('error', (error) => this.emit('error', error));
+      socket.on('close', () => {
+        this.transactions.close();
+        this.emit('close');
+      });
+      return;
+    }
     const family = ipFamily(options.server.host) === 6 ? 6 : 4;
-    this.socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+    this.socket = socket;
     this.transactions = new TransactionManager(
-      (message) => this.socket.send(message, options.server.port, options.server.host),
+      (message) => socket.send(message, options.server.port, options.server.host),
       options.transactions,
     );
     this.ready = new Promise((resolve, reject) => {
-      this.socket.once('error', reject);
-      this.socket.bind({ address: options.localAddress, port: 0 }, () => {
-        this.socket.off('error', reject);
-        this.socket.on('error', (error) => this.emit('error', error));
+      socket.once('error', reject);
+      socket.bind({ address: options.localAddress, port: 0 }, () => {
+        socket.off('error', reject);
+        socket.on('error', (error) => this.emit('error', error));
         resolve();
       });
     });
-    this.socket.on('message', (data) => this.onMessage(data));
+    socket.on('message', (data) => this.onMessage(data));
+  }
+
+  /** True over TCP and TLS. */
+  get isStream(): boolean {
+    return this.stream !== undefined;
   }
 
   /** The local address of the client's socket. */
   async localAddress(): Promise<TransportAddress> {
     await this.ready;
-    const { address, port, family } = this.socket.address();
+    if (this.stream) {
+      const address = this.stream.localAddress ?? '';
+      return { family: ipFamily(address) === 6 ? 6 : 4, address, port: this.stream.localPort ?? 0 };
+    }
+    const { address, port, family } = this.socket!.address();
     return { family: family === 'IPv6' ? 6 : 4, address, port };
   }
 
@@ -153,6 +212,13 @@ export class TurnClient extends EventEmitter<TurnClientEvents> {
       const peer = message.getXorAddress(AttributeType.XorPeerAddress);
       const payload = message.get(AttributeType.Data);
       if (peer && payload) this.emit('data', peer, payload, 'indication');
+      else this.droppedDatagrams++;
+      return;
+    }
+    if (message.messageClass === MessageClass.Indication && message.method === Method.ConnectionAttempt) {
+      const peer = message.getXorAddress(AttributeType.XorPeerAddress);
+      const id = message.getUint32(AttributeType.ConnectionId);
+      if (peer && id !== undefined) this.emit('connectionAttempt', peer, id);
       else this.droppedDatagrams++;
       return;
     }
@@ -353,15 +419,58 @@ export class TurnClient extends EventEmitter<TurnClientEvents> {
     this.sendRaw(message);
   }
 
-  /** Sends a ChannelData message on a bound channel. */
+  /** Sends a ChannelData message on a bound channel (padded to 4 bytes on streams, RFC 8656 §12.5). */
   sendChannelData(channel: number, data: Buffer): void {
-    this.sendRaw(encodeChannelData(channel, data));
+    this.sendRaw(encodeChannelData(channel, data, this.stream !== undefined));
   }
 
   /** Sends raw bytes to the server (tests use it for malformed input). */
   sendRaw(data: Buffer): void {
     if (this.closed) return;
-    this.socket.send(data, this.options.server.port, this.options.server.host);
+    if (this.stream) this.stream.write(data);
+    else this.socket!.send(data, this.options.server.port, this.options.server.host);
+  }
+
+  // ---- TCP allocations (RFC 6062 §4) ----
+
+  /** Connect: asks the relay of a TCP allocation to connect to a peer; resolves with the CONNECTION-ID. */
+  async connect(peer: TransportAddress): Promise<number> {
+    const response = await this.request(Method.Connect, (builder) => {
+      builder.addXorAddress(AttributeType.XorPeerAddress, peer);
+    });
+    if (response.messageClass !== MessageClass.SuccessResponse) this.fail(response, 'Connect');
+    const id = response.getUint32(AttributeType.ConnectionId);
+    if (id === undefined)
+      throw new TurnError('ERR_TURN_BAD_RESPONSE', 'Connect response without CONNECTION-ID');
+    return id;
+  }
+
+  /**
+   * Opens a data connection for a peer connection (RFC 6062 §4.3): a new
+   * connection to the server that sends ConnectionBind and, once it succeeds,
+   * carries the peer's bytes unchanged. Resolves with that socket.
+   */
+  async connectionBind(connectionId: number): Promise<TcpSocket> {
+    if (!this.stream) throw new TurnError('ERR_TURN_INVALID_OPTION', 'ConnectionBind needs TCP or TLS');
+    const { socket, ready } = openStream(this.options);
+    try {
+      await ready;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const builder = StunMessageBuilder.create(Method.ConnectionBind, MessageClass.Request);
+        builder.addUint32(AttributeType.ConnectionId, connectionId);
+        this.addCredentials(builder);
+        socket.write(builder.build());
+        const response = await readOneMessage(socket);
+        if (response.messageClass === MessageClass.SuccessResponse) return socket;
+        const code = response.getErrorCode()?.code;
+        if (attempt === 0 && code === ErrorCode.StaleNonce && this.learnChallenge(response)) continue;
+        this.fail(response, 'ConnectionBind');
+      }
+      throw new TurnError('ERR_TURN_BAD_RESPONSE', 'ConnectionBind failed');
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
   }
 
   /** Closes the socket; with `deallocate`, first deletes the allocation (Refresh lifetime 0). */
@@ -373,6 +482,56 @@ export class TurnClient extends EventEmitter<TurnClientEvents> {
     this.closed = true;
     this.transactions.close();
     await this.ready.catch(() => {});
-    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    if (this.stream) {
+      const stream = this.stream;
+      if (stream.destroyed) return;
+      await new Promise<void>((resolve) => {
+        stream.once('close', () => resolve());
+        stream.end();
+        setTimeout(() => stream.destroy(), 1000).unref();
+      });
+      return;
+    }
+    await new Promise<void>((resolve) => this.socket!.close(() => resolve()));
   }
+}
+
+/**
+ * Reads the first STUN message from a fresh connection, then stops reading so
+ * that later bytes stay in the socket for its user; any that arrived in the
+ * same read are pushed back.
+ */
+function readOneMessage(socket: TcpSocket): Promise<StunMessage> {
+  return new Promise((resolve, reject) => {
+    let held = Buffer.alloc(0);
+    const cleanup = () => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new TurnError('ERR_TURN_CLOSED', 'connection closed before the response'));
+    };
+    const onData = (chunk: Buffer) => {
+      held = Buffer.concat([held, chunk]);
+      if (held.length < 20) return;
+      const size = 20 + held.readUInt16BE(2);
+      if (held.length < size) return;
+      cleanup();
+      socket.pause();
+      if (held.length > size) socket.unshift(held.subarray(size));
+      const decoded = decodeMessage(held.subarray(0, size));
+      if (decoded.ok) resolve(decoded.message);
+      else
+        reject(new TurnError('ERR_TURN_BAD_RESPONSE', `bad ConnectionBind response: ${decoded.error.code}`));
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  });
 }

@@ -2,19 +2,45 @@
  * Options of the TURN server. Plain values only: the server layer maps its
  * configuration schema onto this, the tests build it directly.
  */
+import type { TransportAddress } from '../util/ip.js';
 import type { Log } from '../util/log.js';
 
-/** One address the server listens on (UDP today; TCP and TLS in later transports). */
+/** One address the server listens on. */
 export interface ListenAddress {
   host: string;
   /** 0 picks a free port; `TurnServer.addresses` reports the bound one. */
   port: number;
 }
 
+/** A TLS certificate chain and its private key, PEM. */
+export interface TlsCredentials {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 /** Everything the TURN server needs, with defaults noted. */
 export interface TurnServerOptions {
-  /** Addresses to serve STUN/TURN on over UDP. */
+  /**
+   * Addresses to serve STUN/TURN on over UDP and TCP (the same port for both;
+   * the TCP side also takes TLS, told apart by the first byte, when `tls` is set).
+   */
   listen: ListenAddress[];
+  /** Serve TCP on the `listen` addresses too. Default true. */
+  tcp?: boolean;
+  /** Addresses to serve TURN over TLS only (e.g. 5349 or 443). Needs `tls`. */
+  tlsListen?: ListenAddress[];
+  /** Certificate and key for TLS; replace them later with `setTlsCredentials`. */
+  tls?: TlsCredentials;
+  /** Open TCP/TLS connections allowed per stream listener. Default 10,000. */
+  maxStreamConnections?: number;
+  /** Relayed bytes per second allowed to one allocation, both directions together; 0 = no cap. */
+  allocationBandwidth?: number;
+  /** Relayed bytes per second allowed to all allocations of one user; 0 = no cap. */
+  userBandwidth?: number;
+  /** Relayed bytes per second allowed to the whole server; 0 = no cap. */
+  totalBandwidth?: number;
+  /** Where draining refers new allocations (300 Try Alternate); without one they get 508. */
+  alternateServer?: TransportAddress;
   /** Realm for long-term credentials. */
   realm: string;
   /** Long-term credential users, name → password. */

@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
 import { TurnError } from './errors.js';
 
 /** Random candidates tried before a sequential scan of the range. */
@@ -14,6 +15,12 @@ const RANDOM_ATTEMPTS = 64;
 /** A bound relay socket and its port. */
 export interface BoundSocket {
   socket: Socket;
+  port: number;
+}
+
+/** A listening TCP relay (RFC 6062 TCP allocation) and its port. */
+export interface BoundServer {
+  server: Server;
   port: number;
 }
 
@@ -32,12 +39,28 @@ function bindUdp(host: string, port: number, family: 4 | 6): Promise<Socket | un
   });
 }
 
-/** Hands out relay ports from [minPort, maxPort]. */
+function listenTcp(host: string, port: number, family: 4 | 6): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    // Connections are taken in the server's 'connection' handler; pause them until it runs.
+    const server = createServer({ pauseOnConnect: true });
+    const onError = () => {
+      server.close();
+      resolve(undefined);
+    };
+    server.once('error', onError);
+    server.listen({ host, port, exclusive: true, ipv6Only: family === 6, backlog: 64 }, () => {
+      server.off('error', onError);
+      resolve(server);
+    });
+  });
+}
+
+/** Hands out relay ports from [minPort, maxPort]; UDP and TCP relays share the range. */
 export class PortPool {
   private readonly minPort: number;
   private readonly maxPort: number;
-  /** "host|port" → the socket holding it; undefined while its bind is in flight. */
-  private readonly inUse = new Map<string, Socket | undefined>();
+  /** "host|port" → the socket or server holding it; undefined while its bind is in flight. */
+  private readonly inUse = new Map<string, Socket | Server | undefined>();
 
   constructor(minPort: number, maxPort: number) {
     if (
@@ -91,6 +114,23 @@ export class PortPool {
     throw new TurnError('ERR_TURN_NO_RELAY_PORT', `no free relay port in ${this.minPort}-${this.maxPort}`);
   }
 
+  /** Listens on a free TCP port of the range for an RFC 6062 TCP allocation. */
+  async bindTcp(host: string, family: 4 | 6): Promise<BoundServer> {
+    for (const port of this.candidates()) {
+      const key = this.key(host, port);
+      if (this.inUse.has(key)) continue;
+      this.inUse.set(key, undefined);
+      const server = await listenTcp(host, port, family);
+      if (!server) {
+        this.inUse.delete(key);
+        continue;
+      }
+      this.inUse.set(key, server);
+      return { server, port };
+    }
+    throw new TurnError('ERR_TURN_NO_RELAY_PORT', `no free relay port in ${this.minPort}-${this.maxPort}`);
+  }
+
   /**
    * Random candidates first (unpredictable ports, and fast while the range is
    * mostly free), then every port once from a random start, so that a nearly
@@ -119,11 +159,12 @@ export class PortPool {
    * Closes the socket and returns its port to the pool. Idempotent: a second
    * release of the same socket leaves alone the port if it was handed out again.
    */
-  release(host: string, bound: BoundSocket): void {
+  release(host: string, bound: BoundSocket | BoundServer): void {
     const key = this.key(host, bound.port);
-    if (this.inUse.get(key) === bound.socket) this.inUse.delete(key);
+    const handle = 'socket' in bound ? bound.socket : bound.server;
+    if (this.inUse.get(key) === handle) this.inUse.delete(key);
     try {
-      bound.socket.close();
+      handle.close();
     } catch {
       // Already closed.
     }

@@ -1,14 +1,21 @@
 /**
- * The STUN/TURN server (RFC 8489 Binding, RFC 8656 TURN over UDP).
+ * The STUN/TURN server: RFC 8489 Binding, RFC 8656 TURN over UDP, TCP and
+ * TLS, and RFC 6062 TCP allocations.
  *
  * Every listener answers Binding requests without authentication and TURN
  * requests with long-term credentials. Authentication happens before any
  * resource is taken, so a request that fails it costs no allocation and no
  * port. Malformed datagrams are counted by reason and dropped; no input ends
  * the process.
+ *
+ * The request handling is the same on every transport: a request arrives with
+ * its ClientPath (a UDP 5-tuple, or a TCP/TLS connection) and the table its
+ * allocation lives in (the UDP listener's map, or the connection's).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { connect as connectTcp, type Socket as TcpSocket } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import {
   AddressFamily,
   AttributeType,
@@ -29,71 +36,65 @@ import {
 } from '../stun/index.js';
 import { canonicalIp, ipFamily, type TransportAddress } from '../util/ip.js';
 import { type Log, silentLog } from '../util/log.js';
-import { Allocation, type Relay } from './allocation.js';
+import {
+  Allocation,
+  type AllocationTable,
+  type ClientPath,
+  type PeerConnection,
+  type Relay,
+  type TcpRelay,
+} from './allocation.js';
 import { type CredentialCandidate, TurnAuthenticator } from './auth.js';
+import { ByteRateLimiter, takeAll } from './bandwidth.js';
 import { decodeChannelData, encodeChannelData, isChannelData, isValidChannel } from './channel-data.js';
 import { TurnError } from './errors.js';
-import type { ListenAddress, TurnServerOptions } from './options.js';
+import type { ListenAddress, TlsCredentials, TurnServerOptions } from './options.js';
 import { PeerFilter } from './peer-filter.js';
 import { type BoundSocket, PortPool } from './port-pool.js';
 import { RateLimiter } from './rate-limiter.js';
+import { TurnStats } from './stats.js';
+import { type StreamConnection, StreamListener, type StreamMode } from './stream-listener.js';
+
+export { TurnStats } from './stats.js';
 
 /** How long an EVEN-PORT reservation is held (RFC 8656 §7.2: "about 30 seconds"). */
 const RESERVATION_LIFETIME_MS = 30_000;
+/** RFC 6062 §5.2, §5.3: a peer connection not bound by the client within 30 s is closed. */
+export const CONNECTION_BIND_TIMEOUT_MS = 30_000;
+/** RFC 6062 §5.2: the server waits at least 30 s for a connection to a peer. */
+export const PEER_CONNECT_TIMEOUT_MS = 30_000;
+/** Peer data held for a connection not yet bound; past it the peer socket is paused (TCP flow control). */
+const PEER_BUFFER_BYTES = 64 * 1024;
+/** Peer connections one TCP allocation may hold, pending or bound. */
+const MAX_PEER_CONNECTIONS = 128;
 
 /** Attributes this server understands in requests; anything else below 0x8000 earns a 420. */
 const KNOWN_ATTRIBUTES = new Set<number>(Object.values(AttributeType));
 
-/** Counters, plain numbers so the hot path only increments. */
-export class TurnStats {
-  /** Binding requests answered. */
-  bindingRequests = 0;
-  allocationsCreated = 0;
-  allocationsDeleted = 0;
-  allocationsExpired = 0;
-  permissionsCreated = 0;
-  channelsBound = 0;
-  authFailures = 0;
-  /** Error responses sent, all codes. */
-  errorResponses = 0;
-  packetsToPeer = 0;
-  bytesToPeer = 0;
-  packetsToClient = 0;
-  bytesToClient = 0;
-  /** Datagrams that are neither STUN nor ChannelData, or do not decode. */
-  droppedMalformed = 0;
-  /** ChannelData, Send indications or relay traffic with no allocation behind them. */
-  droppedNoAllocation = 0;
-  droppedNoPermission = 0;
-  droppedNoChannel = 0;
-  /** STUN indications or responses the server does not handle. */
-  droppedUnexpected = 0;
-  /** Unauthenticated requests left unanswered because their source exceeded its rate. */
-  droppedRateLimited = 0;
-  /** Exceptions caught at a socket boundary (a bug if ever non-zero). */
-  internalErrors = 0;
-}
-
-/** A bound listening socket and the allocations made through it. */
-interface Listener {
+/** A bound UDP socket and the allocations made through it. */
+interface UdpListener extends AllocationTable {
   socket: Socket;
   host: string;
   port: number;
   family: 4 | 6;
-  /** Allocations by client "address|port". */
-  allocations: Map<string, Allocation>;
-  /** Allocate requests being served (binding ports is asynchronous), by client key → transaction id. */
-  pending: Map<string, string>;
 }
 
 /** A request being processed. */
 interface Request {
-  listener: Listener;
-  rinfo: RemoteInfo;
-  clientKey: string;
+  path: ClientPath;
+  table: AllocationTable;
+  /** The TCP/TLS connection it came on, if any. */
+  connection: StreamConnection | undefined;
   message: StunMessage;
   credential?: CredentialCandidate;
   integrity?: IntegrityAlgorithm;
+}
+
+/** A bound listening address as the server reports it. */
+export interface BoundListenAddress {
+  host: string;
+  port: number;
+  family: 4 | 6;
 }
 
 /** An EVEN-PORT reservation: the odd port held for a later Allocate with RESERVATION-TOKEN. */
@@ -107,12 +108,32 @@ function isWildcard(host: string): boolean {
 }
 
 /** Unwraps "::ffff:1.2.3.4" as seen on a dual-stack socket. */
-function clientTransportAddress(rinfo: RemoteInfo): TransportAddress {
-  const address =
-    rinfo.address.startsWith('::ffff:') && rinfo.address.includes('.')
-      ? rinfo.address.slice(7)
-      : rinfo.address;
-  return { family: ipFamily(address) === 6 ? 6 : 4, address, port: rinfo.port };
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** The client's transport address as XOR-MAPPED-ADDRESS reports it. */
+function clientTransportAddress(path: { address: string; port: number }): TransportAddress {
+  const address = unmapped(path.address);
+  return { family: ipFamily(address) === 6 ? 6 : 4, address, port: path.port };
+}
+
+/** The ClientPath of a datagram on a UDP listener. */
+function udpPath(listener: UdpListener, rinfo: RemoteInfo): ClientPath {
+  const { address, port } = rinfo;
+  const key = `${address}|${port}`;
+  return {
+    protocol: 'udp',
+    address,
+    port,
+    key,
+    nonceKey: key,
+    stream: false,
+    send: (data) => {
+      listener.socket.send(data, port, address);
+      return true;
+    },
+  };
 }
 
 function firstInterfaceAddress(family: 4 | 6): string | undefined {
@@ -126,7 +147,7 @@ function firstInterfaceAddress(family: 4 | 6): string | undefined {
   return undefined;
 }
 
-/** A STUN/TURN server over UDP. */
+/** A STUN/TURN server over UDP, TCP and TLS. */
 export class TurnServer {
   /** Counters for metrics and tests. */
   readonly stats = new TurnStats();
@@ -142,12 +163,24 @@ export class TurnServer {
   private readonly maxLifetimeMs: number;
   private readonly defaultLifetimeMs: number;
   private readonly software: string;
-  private readonly listeners: Listener[] = [];
+  private readonly listeners: UdpListener[] = [];
+  private readonly streamListeners: StreamListener[] = [];
+  private readonly streamConnections = new Set<StreamConnection>();
   private readonly relayHosts = new Map<4 | 6, { host: string; advertisedHost: string }>();
   private readonly reservations = new Map<string, Reservation>();
   private readonly allocationsByQuotaKey = new Map<string, number>();
+  /** Every live allocation, whatever its table. */
+  private readonly liveAllocations = new Set<Allocation>();
+  /** RFC 6062 peer connections by CONNECTION-ID. */
+  private readonly peerConnections = new Map<number, PeerConnection>();
+  private nextConnectionId = 1;
+  /** Per-user bandwidth buckets by quota key, while the user has allocations. */
+  private readonly userLimiters = new Map<string, ByteRateLimiter>();
+  private readonly serverLimiter: ByteRateLimiter | undefined;
+  private secureContext: SecureContext | undefined;
   private allocationCount = 0;
   private pendingCount = 0;
+  private draining = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -175,11 +208,25 @@ export class TurnServer {
     this.maxLifetimeMs = (options.maxLifetimeSeconds ?? 3600) * 1000;
     this.defaultLifetimeMs = Math.min((options.defaultLifetimeSeconds ?? 600) * 1000, this.maxLifetimeMs);
     this.software = options.software ?? 'Switchboard';
+    if ((options.totalBandwidth ?? 0) > 0) {
+      this.serverLimiter = new ByteRateLimiter(options.totalBandwidth!, this.now());
+    }
+    if (options.tls) this.secureContext = this.buildSecureContext(options.tls);
+    if ((options.tlsListen?.length ?? 0) > 0 && !this.secureContext) {
+      throw new TurnError('ERR_TURN_INVALID_OPTION', 'a TLS listener needs a certificate and a key');
+    }
   }
 
-  /** The bound listening addresses (actual ports when 0 was asked for). */
-  get addresses(): { host: string; port: number; family: 4 | 6 }[] {
+  /** The bound `listen` addresses, each serving UDP and TCP (actual ports when 0 was asked for). */
+  get addresses(): BoundListenAddress[] {
     return this.listeners.map(({ host, port, family }) => ({ host, port, family }));
+  }
+
+  /** The bound TLS-only listeners. */
+  get tlsAddresses(): BoundListenAddress[] {
+    return this.streamListeners
+      .filter((listener) => listener.mode === 'tls')
+      .map(({ host, port, family }) => ({ host, port, family }));
   }
 
   /** The relay addresses in use per family: bound host and advertised host. */
@@ -192,12 +239,80 @@ export class TurnServer {
     return this.allocationCount;
   }
 
+  /** True while the server refuses new allocations (see `drain`). */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Gauges for metrics, counted now: permissions, channels and connections of live allocations. */
+  gauges(): {
+    allocations: number;
+    permissions: number;
+    channels: number;
+    streamConnections: number;
+    peerConnections: number;
+  } {
+    const now = this.now();
+    let permissions = 0;
+    let channels = 0;
+    for (const allocation of this.liveAllocations) {
+      for (const expiresAt of allocation.permissions.values()) if (expiresAt > now) permissions++;
+      for (const channel of allocation.channelsByNumber.values()) if (channel.expiresAt > now) channels++;
+    }
+    return {
+      allocations: this.allocationCount,
+      permissions,
+      channels,
+      streamConnections: this.streamConnections.size,
+      peerConnections: this.peerConnections.size,
+    };
+  }
+
+  /**
+   * Drain mode: new allocations are refused (300 Try Alternate with
+   * ALTERNATE-SERVER when one is configured, else 508) while existing ones
+   * run until they expire or are deleted. Idempotent.
+   */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.log.info(
+      { allocations: this.allocationCount, alternateServer: this.options.alternateServer },
+      'draining: new allocations are refused',
+    );
+  }
+
+  /**
+   * Replaces the TLS certificate and key. New TLS connections use them;
+   * connections and allocations that exist are left alone. Throws (keeping
+   * the old credentials) when they do not load.
+   */
+  setTlsCredentials(credentials: TlsCredentials): void {
+    this.secureContext = this.buildSecureContext(credentials);
+  }
+
+  private buildSecureContext(credentials: TlsCredentials): SecureContext {
+    try {
+      return createSecureContext({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' });
+    } catch (error) {
+      throw new TurnError(
+        'ERR_TURN_INVALID_OPTION',
+        `TLS certificate or key does not load: ${(error as Error).message}`,
+      );
+    }
+  }
+
   /** Binds every listener and starts the expiry sweep. */
   async start(): Promise<void> {
-    if (this.options.listen.length === 0) throw new TurnError('ERR_TURN_INVALID_OPTION', 'no listen address');
+    if (this.options.listen.length === 0 && (this.options.tlsListen?.length ?? 0) === 0) {
+      throw new TurnError('ERR_TURN_INVALID_OPTION', 'no listen address');
+    }
     this.resolveRelayHosts();
     try {
-      for (const address of this.options.listen) this.listeners.push(await this.bindListener(address));
+      for (const address of this.options.listen) await this.bindUdpAndTcp(address);
+      for (const address of this.options.tlsListen ?? []) {
+        await this.bindStream(address, address.port, 'tls');
+      }
     } catch (error) {
       await this.close();
       throw error;
@@ -208,7 +323,12 @@ export class TurnServer {
       this.sweepTimer.unref();
     }
     this.log.info(
-      { listen: this.addresses, relays: this.relayAddresses, realm: this.options.realm },
+      {
+        listen: this.addresses,
+        tls: this.tlsAddresses,
+        relays: this.relayAddresses,
+        realm: this.options.realm,
+      },
       'turn server listening',
     );
   }
@@ -223,7 +343,7 @@ export class TurnServer {
         this.relayHosts.set(family, { host: canonicalIp(text)!, advertisedHost: '' });
     }
     if (explicit.length === 0) {
-      for (const { host } of this.options.listen) {
+      for (const { host } of [...this.options.listen, ...(this.options.tlsListen ?? [])]) {
         const family = ipFamily(host);
         if (family === 0)
           throw new TurnError('ERR_TURN_INVALID_OPTION', `listen host "${host}" is not an IP address`);
@@ -256,7 +376,54 @@ export class TurnServer {
     }
   }
 
-  private bindListener(address: ListenAddress): Promise<Listener> {
+  /**
+   * Binds UDP and, unless turned off, TCP on the same address and port (with
+   * TLS told apart by its first byte when a certificate is configured). Port
+   * 0 picks a port free for both.
+   */
+  private async bindUdpAndTcp(address: ListenAddress): Promise<void> {
+    const withTcp = this.options.tcp !== false;
+    for (let attempt = 0; ; attempt++) {
+      const udp = await this.bindListener(address);
+      if (!withTcp) {
+        this.listeners.push(udp);
+        return;
+      }
+      try {
+        await this.bindStream(address, udp.port, this.secureContext ? 'auto' : 'tcp');
+        this.listeners.push(udp);
+        return;
+      } catch (error) {
+        await new Promise<void>((resolve) => udp.socket.close(() => resolve()));
+        const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        // With port 0 the UDP port was free but its TCP twin was not: pick another.
+        if (address.port !== 0 || !inUse || attempt >= 20) throw error;
+      }
+    }
+  }
+
+  private async bindStream(address: ListenAddress, port: number, mode: StreamMode): Promise<void> {
+    const family = ipFamily(address.host);
+    if (family === 0)
+      throw new TurnError('ERR_TURN_INVALID_OPTION', `listen host "${address.host}" is not an IP address`);
+    const listener = new StreamListener({
+      host: address.host,
+      port,
+      family,
+      mode,
+      secureContext: () => this.secureContext,
+      onConnection: (connection) => this.onStreamConnection(connection),
+      maxConnections: this.options.maxStreamConnections ?? 10_000,
+      log: this.log,
+      onRejected: () => {
+        this.stats.streamConnectionsRejected++;
+      },
+    });
+    await listener.listen();
+    this.streamListeners.push(listener);
+  }
+
+  private bindListener(address: ListenAddress): Promise<UdpListener> {
     const family = ipFamily(address.host);
     if (family === 0)
       throw new TurnError('ERR_TURN_INVALID_OPTION', `listen host "${address.host}" is not an IP address`);
@@ -270,7 +437,7 @@ export class TurnServer {
       socket.once('error', reject);
       socket.bind({ address: address.host, port: address.port, exclusive: true }, () => {
         socket.off('error', reject);
-        const listener: Listener = {
+        const listener: UdpListener = {
           socket,
           host: address.host,
           port: socket.address().port,
@@ -280,7 +447,7 @@ export class TurnServer {
         };
         socket.on('message', (data, rinfo) => {
           try {
-            this.onListenerMessage(listener, data, rinfo);
+            this.onDatagram(listener, data, rinfo);
           } catch (error) {
             this.stats.internalErrors++;
             this.log.error({ err: error, client: rinfo.address }, 'error handling a datagram');
@@ -292,10 +459,50 @@ export class TurnServer {
     });
   }
 
-  /** Entry point for every datagram a client sends (RFC 7983 demultiplexing). */
-  private onListenerMessage(listener: Listener, data: Buffer, rinfo: RemoteInfo): void {
+  private onStreamConnection(connection: StreamConnection): void {
+    if (this.closed) {
+      connection.destroy();
+      return;
+    }
+    this.stats.streamConnectionsAccepted++;
+    this.streamConnections.add(connection);
+    connection.onFrame = (frame) => {
+      try {
+        this.onClientMessage(connection.path, connection, connection, frame);
+      } catch (error) {
+        this.stats.internalErrors++;
+        this.log.error({ err: error, client: connection.path.address }, 'error handling a stream message');
+      }
+    };
+    connection.onProtocolError = () => {
+      this.stats.droppedMalformed++;
+    };
+    connection.onClose = () => {
+      this.streamConnections.delete(connection);
+      // RFC 8656 §3.1 / RFC 6062 §5: an allocation made over a connection ends with it.
+      for (const allocation of connection.allocations.values()) this.deleteAllocation(allocation, 'deleted');
+    };
+  }
+
+  /** Entry point for every datagram a client sends on a UDP listener (RFC 7983 demultiplexing). */
+  private onDatagram(listener: UdpListener, data: Buffer, rinfo: RemoteInfo): void {
     if (isChannelData(data)) {
-      this.onChannelData(listener, data, rinfo);
+      const allocation = listener.allocations.get(`${rinfo.address}|${rinfo.port}`);
+      this.onChannelData(allocation, data);
+      return;
+    }
+    this.onClientMessage(udpPath(listener, rinfo), listener, undefined, data);
+  }
+
+  /** A STUN or ChannelData message from a client, on any transport. */
+  private onClientMessage(
+    path: ClientPath,
+    table: AllocationTable,
+    connection: StreamConnection | undefined,
+    data: Buffer,
+  ): void {
+    if (isChannelData(data)) {
+      this.onChannelData(table.allocations.get(path.key), data);
       return;
     }
     if (data.length === 0 || data[0] > 3) {
@@ -305,11 +512,11 @@ export class TurnServer {
     const decoded = decodeMessage(data);
     if (!decoded.ok) {
       this.stats.droppedMalformed++;
-      this.log.debug({ client: rinfo.address, reason: decoded.error.code }, 'dropped malformed STUN');
+      this.log.debug({ client: path.address, reason: decoded.error.code }, 'dropped malformed STUN');
       return;
     }
     const message = decoded.message;
-    const request: Request = { listener, rinfo, clientKey: `${rinfo.address}|${rinfo.port}`, message };
+    const request: Request = { path, table, connection, message };
     switch (message.messageClass) {
       case MessageClass.Request:
         this.onRequest(request);
@@ -338,14 +545,21 @@ export class TurnServer {
       method !== Method.Allocate &&
       method !== Method.Refresh &&
       method !== Method.CreatePermission &&
-      method !== Method.ChannelBind
+      method !== Method.ChannelBind &&
+      method !== Method.Connect &&
+      method !== Method.ConnectionBind
     ) {
-      // Connect/ConnectionBind need a TCP control connection (RFC 6062); anything else is unknown.
-      this.sendError(
-        request,
-        ErrorCode.BadRequest,
-        `${methodNames.get(method) ?? 'method'} not supported over UDP`,
-      );
+      this.sendError(request, ErrorCode.BadRequest, `${methodNames.get(method) ?? 'method'} not supported`);
+      return;
+    }
+    if (request.connection?.isDataConnection) {
+      // Cannot happen: a data connection is no longer framed. Kept as a guard.
+      this.stats.droppedUnexpected++;
+      return;
+    }
+    if ((method === Method.Connect || method === Method.ConnectionBind) && !request.path.stream) {
+      // RFC 6062 §5.2, §5.4: these need a TCP or TLS connection.
+      this.sendError(request, ErrorCode.BadRequest, `${methodNames.get(method)} needs TCP or TLS`);
       return;
     }
     if (!this.authenticate(request)) return;
@@ -372,19 +586,25 @@ export class TurnServer {
       case Method.ChannelBind:
         this.onChannelBind(request);
         return;
+      case Method.Connect:
+        this.onConnect(request);
+        return;
+      case Method.ConnectionBind:
+        this.onConnectionBind(request);
+        return;
     }
   }
 
   // ---- Binding (RFC 8489 §12) ----
 
   private onBinding(request: Request): void {
-    if (!this.unauthenticatedLimiter.take(request.rinfo.address)) {
+    if (!this.unauthenticatedLimiter.take(request.path.address)) {
       this.stats.droppedRateLimited++;
       return;
     }
     this.stats.bindingRequests++;
     const { message } = request;
-    const mapped = clientTransportAddress(request.rinfo);
+    const mapped = clientTransportAddress(request.path);
     const builder = StunMessageBuilder.response(message, MessageClass.SuccessResponse);
     if (message.hasMagicCookie) {
       builder.addXorAddress(AttributeType.XorMappedAddress, mapped);
@@ -395,14 +615,14 @@ export class TurnServer {
       // RFC 3489 client: MAPPED-ADDRESS only, cookie field echoed (RFC 8489 §12).
       builder.addAddress(AttributeType.MappedAddress, mapped);
     }
-    this.sendToClient(request.listener, request.rinfo, builder.build());
+    this.sendControl(request, builder.build());
   }
 
   // ---- Authentication (RFC 8489 §9.2.4) ----
 
   private authenticate(request: Request): boolean {
     const { message } = request;
-    const client = request.clientKey;
+    const client = request.path.nonceKey;
     if (!message.has(AttributeType.MessageIntegrity) && !message.has(AttributeType.MessageIntegritySha256)) {
       this.challenge(request, ErrorCode.Unauthorized);
       return false;
@@ -470,7 +690,7 @@ export class TurnServer {
     this.stats.authFailures++;
     // The username is not a secret; the password and key never reach a log.
     this.log.debug(
-      { client: request.rinfo.address, username: request.message.getString(AttributeType.Username), reason },
+      { client: request.path.address, username: request.message.getString(AttributeType.Username), reason },
       'authentication failed',
     );
     this.challenge(request, ErrorCode.Unauthorized);
@@ -480,29 +700,29 @@ export class TurnServer {
   private challenge(request: Request, code: number): void {
     this.sendError(request, code, undefined, (builder) => {
       builder.add(AttributeType.Realm, this.options.realm);
-      builder.add(AttributeType.Nonce, this.nonces.issue(request.clientKey));
+      builder.add(AttributeType.Nonce, this.nonces.issue(request.path.nonceKey));
       if (this.nonces.advertisesPasswordAlgorithms) {
         builder.add(AttributeType.PasswordAlgorithms, this.passwordAlgorithms);
       }
     });
   }
 
-  // ---- Allocate (RFC 8656 §7.2) ----
+  // ---- Allocate (RFC 8656 §7.2, RFC 6062 §5.1) ----
 
   private async onAllocate(request: Request): Promise<void> {
-    const { listener, clientKey, message } = request;
+    const { path, table, message } = request;
     const transaction = message.transactionId.toString('hex');
-    const existing = listener.allocations.get(clientKey);
+    const existing = table.allocations.get(path.key);
     if (existing) {
       if (existing.allocateTransaction === transaction && existing.allocateResponse) {
         // A retransmission whose response was lost: answer it again (RFC 8656 §7.2).
-        this.sendToClient(listener, request.rinfo, existing.allocateResponse);
+        path.send(existing.allocateResponse);
       } else {
         this.sendError(request, ErrorCode.AllocationMismatch);
       }
       return;
     }
-    const pending = listener.pending.get(clientKey);
+    const pending = table.pending.get(path.key);
     if (pending !== undefined) {
       // Still binding ports for this client; a retransmission is answered when that finishes.
       if (pending !== transaction) this.sendError(request, ErrorCode.AllocationMismatch);
@@ -514,14 +734,27 @@ export class TurnServer {
       this.sendError(request, ErrorCode.BadRequest, 'Missing REQUESTED-TRANSPORT');
       return;
     }
-    if (transportValue[0] !== TransportProtocol.UDP) {
+    const transport = transportValue[0];
+    if (transport !== TransportProtocol.UDP && transport !== TransportProtocol.TCP) {
       this.sendError(request, ErrorCode.UnsupportedTransportProtocol);
       return;
     }
+    const tcpAllocation = transport === TransportProtocol.TCP;
     const evenPort = message.get(AttributeType.EvenPort);
     const token = message.get(AttributeType.ReservationToken);
     const requestedFamilyValue = message.get(AttributeType.RequestedAddressFamily);
     const additionalFamilyValue = message.get(AttributeType.AdditionalAddressFamily);
+    if (tcpAllocation) {
+      // RFC 6062 §5.1: TCP allocations over TCP/TLS only, without the UDP-only attributes.
+      if (!path.stream) {
+        this.sendError(request, ErrorCode.BadRequest, 'TCP allocations need a TCP or TLS connection');
+        return;
+      }
+      if (evenPort || token || message.has(AttributeType.DontFragment) || additionalFamilyValue) {
+        this.sendError(request, ErrorCode.BadRequest, 'Attribute not allowed in a TCP allocation');
+        return;
+      }
+    }
     if (evenPort && evenPort.length !== 1) {
       this.sendError(request, ErrorCode.BadRequest, 'Bad EVEN-PORT');
       return;
@@ -560,6 +793,18 @@ export class TurnServer {
         }
       }
     }
+    if (this.draining) {
+      this.stats.refusedDraining++;
+      const alternate = this.options.alternateServer;
+      if (alternate) {
+        this.sendError(request, ErrorCode.TryAlternate, 'Server is draining', (builder) =>
+          builder.addAddress(AttributeType.AlternateServer, alternate),
+        );
+      } else {
+        this.sendError(request, ErrorCode.InsufficientCapacity, 'Server is draining');
+      }
+      return;
+    }
     const credential = request.credential!;
     const userQuota = this.options.userQuota ?? 0;
     const totalQuota = this.options.totalQuota ?? 0;
@@ -583,17 +828,26 @@ export class TurnServer {
     }
 
     // Everything validated: take resources.
-    listener.pending.set(clientKey, transaction);
+    table.pending.set(path.key, transaction);
     this.pendingCount++;
     this.allocationsByQuotaKey.set(
       credential.quotaKey,
       (this.allocationsByQuotaKey.get(credential.quotaKey) ?? 0) + 1,
     );
     const relays: Relay[] = [];
+    let tcpRelay: TcpRelay | undefined;
     let reservedToken: Buffer | undefined;
+    const releaseAll = () => {
+      for (const relay of relays) this.ports.release(relay.host, relay.bound);
+      if (tcpRelay) this.ports.release(tcpRelay.host, tcpRelay.bound);
+    };
     try {
       if (reservation) {
         relays.push(reservation.relay);
+      } else if (tcpAllocation) {
+        const host = this.relayHosts.get(families[0])!;
+        const bound = await this.ports.bindTcp(host.host, families[0]);
+        tcpRelay = { family: families[0], host: host.host, advertisedHost: host.advertisedHost, bound };
       } else {
         const reserveNext = evenPort !== undefined && (evenPort[0] & 0x80) !== 0;
         for (const family of families) {
@@ -614,33 +868,39 @@ export class TurnServer {
         }
       }
     } catch (error) {
-      for (const relay of relays) this.ports.release(relay.host, relay.bound);
-      this.unpend(listener, clientKey, credential.quotaKey);
+      releaseAll();
+      this.unpend(table, path.key, credential.quotaKey);
       if (this.closed) return;
       this.log.warn({ err: error }, 'no relay port');
       this.sendError(request, ErrorCode.InsufficientCapacity);
       return;
     }
-    if (this.closed) {
-      for (const relay of relays) this.ports.release(relay.host, relay.bound);
+    table.pending.delete(path.key);
+    this.pendingCount--;
+    if (this.closed || request.connection?.isClosed) {
+      // The server or the client's connection closed while ports were being bound.
+      releaseAll();
+      this.decrementQuota(credential.quotaKey);
       return;
     }
-    listener.pending.delete(clientKey);
-    this.pendingCount--;
 
     const now = this.now();
     const allocation = new Allocation({
-      clientAddress: request.rinfo.address,
-      clientPort: request.rinfo.port,
+      clientAddress: path.address,
+      clientPort: path.port,
       username: credential.username,
       quotaKey: credential.quotaKey,
       relays,
       expiresAt: now + this.grantedLifetimeMs(message),
     });
+    allocation.path = path;
+    allocation.table = table;
+    allocation.tcpRelay = tcpRelay;
+    allocation.limiters = this.limitersFor(credential.quotaKey, now);
     for (const relay of relays) {
       relay.bound.socket.on('message', (data, rinfo) => {
         try {
-          this.onPeerMessage(listener, allocation, relay, data, rinfo);
+          this.onPeerDatagram(allocation, relay, data, rinfo);
         } catch (error) {
           this.stats.internalErrors++;
           this.log.error({ err: error }, 'error relaying a datagram');
@@ -648,17 +908,18 @@ export class TurnServer {
       });
       relay.bound.socket.on('error', (error) => this.log.warn({ err: error }, 'relay socket error'));
     }
-    listener.allocations.set(clientKey, allocation);
+    if (tcpRelay) {
+      tcpRelay.bound.server.on('connection', (socket) => this.onPeerTcpConnection(allocation, socket));
+      tcpRelay.bound.server.on('error', (error) => this.log.warn({ err: error }, 'TCP relay error'));
+    }
+    table.allocations.set(path.key, allocation);
+    this.liveAllocations.add(allocation);
     this.allocationCount++;
     this.stats.allocationsCreated++;
 
     const builder = this.responseBuilder(request, MessageClass.SuccessResponse);
-    for (const relay of relays) {
-      builder.addXorAddress(AttributeType.XorRelayedAddress, {
-        family: relay.family,
-        address: relay.advertisedHost,
-        port: relay.bound.port,
-      });
+    for (const relayed of this.relayedAddresses(allocation)) {
+      builder.addXorAddress(AttributeType.XorRelayedAddress, relayed);
     }
     if (ipv6Error) {
       // RFC 8656 §7.2: IPv4 granted, IPv6 refused, reported in ADDRESS-ERROR-CODE.
@@ -671,23 +932,56 @@ export class TurnServer {
     }
     builder.addUint32(AttributeType.Lifetime, Math.floor((allocation.expiresAt - now) / 1000));
     if (reservedToken) builder.add(AttributeType.ReservationToken, reservedToken);
-    builder.addXorAddress(AttributeType.XorMappedAddress, clientTransportAddress(request.rinfo));
+    builder.addXorAddress(AttributeType.XorMappedAddress, clientTransportAddress(path));
     const response = this.finish(request, builder);
     allocation.allocateTransaction = transaction;
     allocation.allocateResponse = response;
-    this.sendToClient(listener, request.rinfo, response);
+    this.sendControl(request, response);
     this.log.debug(
       {
-        client: clientTransportAddress(request.rinfo),
+        client: clientTransportAddress(path),
+        protocol: path.protocol,
         username: credential.username,
-        relayed: relays.map((relay) => `${relay.advertisedHost}:${relay.bound.port}`),
+        relayed: this.relayedAddresses(allocation).map((relayed) => `${relayed.address}:${relayed.port}`),
       },
       'allocation created',
     );
   }
 
-  private unpend(listener: Listener, clientKey: string, quotaKey: string): void {
-    listener.pending.delete(clientKey);
+  /** XOR-RELAYED-ADDRESS values of an allocation. */
+  private relayedAddresses(allocation: Allocation): TransportAddress[] {
+    const { tcpRelay } = allocation;
+    if (tcpRelay) {
+      return [{ family: tcpRelay.family, address: tcpRelay.advertisedHost, port: tcpRelay.bound.port }];
+    }
+    return allocation.relays.map((relay) => ({
+      family: relay.family,
+      address: relay.advertisedHost,
+      port: relay.bound.port,
+    }));
+  }
+
+  /** The bandwidth buckets a new allocation of the user charges, creating the user's when capped. */
+  private limitersFor(quotaKey: string, now: number): ByteRateLimiter[] {
+    const limiters: ByteRateLimiter[] = [];
+    const perAllocation = this.options.allocationBandwidth ?? 0;
+    if (perAllocation > 0) limiters.push(new ByteRateLimiter(perAllocation, now));
+    const perUser = this.options.userBandwidth ?? 0;
+    if (perUser > 0) {
+      let limiter = this.userLimiters.get(quotaKey);
+      if (!limiter) {
+        limiter = new ByteRateLimiter(perUser, now);
+        this.userLimiters.set(quotaKey, limiter);
+      }
+      limiter.users++;
+      limiters.push(limiter);
+    }
+    if (this.serverLimiter) limiters.push(this.serverLimiter);
+    return limiters;
+  }
+
+  private unpend(table: AllocationTable, key: string, quotaKey: string): void {
+    table.pending.delete(key);
     this.pendingCount--;
     this.decrementQuota(quotaKey);
   }
@@ -717,7 +1011,7 @@ export class TurnServer {
 
   /** The allocation of the request's 5-tuple, answering 437/441 when there is none or it is someone else's. */
   private allocationOf(request: Request): Allocation | undefined {
-    const allocation = request.listener.allocations.get(request.clientKey);
+    const allocation = request.table.allocations.get(request.path.key);
     if (!allocation) {
       this.sendError(request, ErrorCode.AllocationMismatch);
       return undefined;
@@ -739,7 +1033,8 @@ export class TurnServer {
     let family: 4 | 6 | undefined;
     if (familyValue) {
       family = familyValue.length === 4 && familyValue[0] === AddressFamily.IPv6 ? 6 : 4;
-      if (familyValue.length !== 4 || !allocation.relayFor(family)) {
+      const hasFamily = allocation.relayFor(family) || allocation.tcpRelay?.family === family;
+      if (familyValue.length !== 4 || !hasFamily) {
         this.sendError(request, ErrorCode.PeerAddressFamilyMismatch);
         return;
       }
@@ -754,7 +1049,7 @@ export class TurnServer {
         const [relay] = allocation.relays.splice(index, 1);
         this.ports.release(relay.host, relay.bound);
       } else {
-        this.deleteAllocation(request.listener, request.clientKey, allocation, 'deleted');
+        this.deleteAllocation(allocation, 'deleted');
       }
     } else {
       const now = this.now();
@@ -763,10 +1058,15 @@ export class TurnServer {
     }
     const builder = this.responseBuilder(request, MessageClass.SuccessResponse);
     builder.addUint32(AttributeType.Lifetime, lifetimeSeconds);
-    this.sendToClient(request.listener, request.rinfo, this.finish(request, builder));
+    this.sendControl(request, this.finish(request, builder));
   }
 
   // ---- CreatePermission (RFC 8656 §9) ----
+
+  /** The family an allocation relays `family` peers on, if any. */
+  private relaysFamily(allocation: Allocation, family: 4 | 6): boolean {
+    return allocation.tcpRelay ? allocation.tcpRelay.family === family : !!allocation.relayFor(family);
+  }
 
   /** Validates peer addresses; answers 400/403/443 and returns undefined when one fails. */
   private checkPeers(request: Request, allocation: Allocation, peers: (TransportAddress | undefined)[]) {
@@ -780,7 +1080,7 @@ export class TurnServer {
         this.sendError(request, ErrorCode.BadRequest, 'Bad XOR-PEER-ADDRESS');
         return undefined;
       }
-      if (!allocation.relayFor(peer.family)) {
+      if (!this.relaysFamily(allocation, peer.family)) {
         this.sendError(request, ErrorCode.PeerAddressFamilyMismatch);
         return undefined;
       }
@@ -808,7 +1108,7 @@ export class TurnServer {
       allocation.permit(peer.address, now);
     }
     const builder = this.responseBuilder(request, MessageClass.SuccessResponse);
-    this.sendToClient(request.listener, request.rinfo, this.finish(request, builder));
+    this.sendControl(request, this.finish(request, builder));
   }
 
   // ---- ChannelBind (RFC 8656 §11) ----
@@ -816,6 +1116,10 @@ export class TurnServer {
   private onChannelBind(request: Request): void {
     const allocation = this.allocationOf(request);
     if (!allocation) return;
+    if (allocation.tcpRelay) {
+      this.sendError(request, ErrorCode.BadRequest, 'No channels on a TCP allocation');
+      return;
+    }
     const { message } = request;
     const numberValue = message.get(AttributeType.ChannelNumber);
     const number = numberValue && numberValue.length === 4 ? numberValue.readUInt16BE(0) : -1;
@@ -845,13 +1149,213 @@ export class TurnServer {
     if (!allocation.hasPermission(peer.address, now)) this.stats.permissionsCreated++;
     allocation.permit(peer.address, now);
     const builder = this.responseBuilder(request, MessageClass.SuccessResponse);
-    this.sendToClient(request.listener, request.rinfo, this.finish(request, builder));
+    this.sendControl(request, this.finish(request, builder));
+  }
+
+  // ---- TCP allocations (RFC 6062 §5.2–§5.4) ----
+
+  /** Connect: the client asks the relay to open a TCP connection to a peer. */
+  private onConnect(request: Request): void {
+    const allocation = this.allocationOf(request);
+    if (!allocation) return;
+    if (!allocation.tcpRelay) {
+      this.sendError(request, ErrorCode.BadRequest, 'Connect needs a TCP allocation');
+      return;
+    }
+    const peers = request.message.getAllXorAddresses(AttributeType.XorPeerAddress);
+    if (peers.length > 1) {
+      this.sendError(request, ErrorCode.BadRequest, 'One XOR-PEER-ADDRESS per Connect');
+      return;
+    }
+    const valid = this.checkPeers(request, allocation, peers);
+    if (!valid) return;
+    const peer = valid[0];
+    const peerKey = `${peer.address}:${peer.port}`;
+    if (allocation.peerConnections.has(peerKey)) {
+      this.sendError(request, ErrorCode.ConnectionAlreadyExists);
+      return;
+    }
+    if (allocation.peerConnections.size >= MAX_PEER_CONNECTIONS) {
+      this.sendError(request, ErrorCode.InsufficientCapacity, 'Too many peer connections');
+      return;
+    }
+    const relay = allocation.tcpRelay;
+    const socket = connectTcp({
+      host: peer.address,
+      port: peer.port,
+      localAddress: relay.host,
+      family: peer.family,
+      noDelay: true,
+    });
+    const connection = this.addPeerConnection(allocation, peer, peerKey, socket, 'connecting');
+    // RFC 6062 §5.2: a relay socket never accepts data before it is bound; pause until then.
+    socket.pause();
+    const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), PEER_CONNECT_TIMEOUT_MS);
+    timer.unref();
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      if (allocation.closed || connection.state !== 'connecting') return;
+      connection.state = 'waiting';
+      this.armBindTimer(connection);
+      const builder = this.responseBuilder(request, MessageClass.SuccessResponse);
+      builder.addUint32(AttributeType.ConnectionId, connection.id);
+      this.sendControl(request, this.finish(request, builder));
+      socket.resume();
+    });
+    socket.once('error', () => {
+      clearTimeout(timer);
+      if (connection.state === 'connecting' && !allocation.closed) {
+        this.sendError(request, ErrorCode.ConnectionTimeoutOrFailure);
+      }
+    });
+  }
+
+  /** A peer connected to the relayed address of a TCP allocation (RFC 6062 §5.3). */
+  private onPeerTcpConnection(allocation: Allocation, socket: TcpSocket): void {
+    const address = unmapped(socket.remoteAddress ?? '');
+    const family = ipFamily(address) === 6 ? 6 : 4;
+    const peer: TransportAddress = {
+      family,
+      address: family === 6 ? (canonicalIp(address) ?? address) : address,
+      port: socket.remotePort ?? 0,
+    };
+    const peerKey = `${peer.address}:${peer.port}`;
+    if (
+      allocation.closed ||
+      !allocation.hasPermission(peer.address, this.now()) ||
+      allocation.peerConnections.has(peerKey) ||
+      allocation.peerConnections.size >= MAX_PEER_CONNECTIONS
+    ) {
+      this.stats.droppedNoPermission++;
+      socket.destroy();
+      return;
+    }
+    const connection = this.addPeerConnection(allocation, peer, peerKey, socket, 'waiting');
+    this.armBindTimer(connection);
+    socket.resume();
+    const indication = StunMessageBuilder.create(Method.ConnectionAttempt, MessageClass.Indication)
+      .addUint32(AttributeType.ConnectionId, connection.id)
+      .addXorAddress(AttributeType.XorPeerAddress, peer)
+      .build();
+    this.sendToAllocationClient(allocation, indication, true);
+  }
+
+  private addPeerConnection(
+    allocation: Allocation,
+    peer: TransportAddress,
+    peerKey: string,
+    socket: TcpSocket,
+    state: PeerConnection['state'],
+  ): PeerConnection {
+    let id = this.nextConnectionId;
+    while (this.peerConnections.has(id) || id === 0) id = (id + 1) >>> 0;
+    this.nextConnectionId = (id + 1) >>> 0;
+    const connection: PeerConnection = {
+      id,
+      allocation,
+      peer,
+      peerKey,
+      socket,
+      state,
+      buffered: [],
+      bufferedBytes: 0,
+      bindTimer: undefined,
+      client: undefined,
+    };
+    this.peerConnections.set(id, connection);
+    allocation.peerConnections.set(peerKey, connection);
+    this.stats.peerConnectionsOpened++;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      if (connection.state === 'bound') return; // piped directly once bound
+      connection.buffered.push(chunk);
+      connection.bufferedBytes += chunk.length;
+      if (connection.bufferedBytes >= PEER_BUFFER_BYTES) socket.pause();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.closePeerConnection(connection));
+    return connection;
+  }
+
+  private armBindTimer(connection: PeerConnection): void {
+    connection.bindTimer = setTimeout(() => {
+      if (connection.state !== 'bound') connection.socket.destroy();
+    }, CONNECTION_BIND_TIMEOUT_MS);
+    connection.bindTimer.unref();
+  }
+
+  /** ConnectionBind on a new client connection: it becomes the data connection of a peer connection. */
+  private onConnectionBind(request: Request): void {
+    const connection = request.connection!;
+    if (request.table.allocations.size > 0) {
+      this.sendError(request, ErrorCode.BadRequest, 'ConnectionBind on a control connection');
+      return;
+    }
+    const value = request.message.get(AttributeType.ConnectionId);
+    const peerConnection = value?.length === 4 ? this.peerConnections.get(value.readUInt32BE(0)) : undefined;
+    if (peerConnection?.state !== 'waiting') {
+      this.sendError(request, ErrorCode.BadRequest, 'Unknown CONNECTION-ID');
+      return;
+    }
+    if (peerConnection.allocation.username !== request.credential!.username) {
+      this.sendError(request, ErrorCode.WrongCredentials);
+      return;
+    }
+    peerConnection.state = 'bound';
+    clearTimeout(peerConnection.bindTimer);
+    peerConnection.client = connection.socket;
+    const builder = this.responseBuilder(request, MessageClass.SuccessResponse);
+    this.sendControl(request, this.finish(request, builder));
+    // From here on both connections carry the application's bytes unchanged.
+    const peerSocket = peerConnection.socket;
+    const clientSocket = connection.socket;
+    connection.startRaw((chunk) => {
+      this.stats.bytesToPeer += chunk.length;
+      if (!peerSocket.write(chunk)) {
+        clientSocket.pause();
+        peerSocket.once('drain', () => clientSocket.resume());
+      }
+    });
+    for (const chunk of peerConnection.buffered) {
+      this.stats.bytesToClient += chunk.length;
+      clientSocket.write(chunk);
+    }
+    peerConnection.buffered = [];
+    peerConnection.bufferedBytes = 0;
+    peerSocket.on('data', (chunk: Buffer) => {
+      this.stats.bytesToClient += chunk.length;
+      if (!clientSocket.write(chunk)) {
+        peerSocket.pause();
+        clientSocket.once('drain', () => peerSocket.resume());
+      }
+    });
+    peerSocket.resume();
+    // Either side closing closes the other (RFC 6062 §5.5).
+    const previousClose = connection.onClose;
+    connection.onClose = () => {
+      previousClose();
+      peerSocket.destroy();
+    };
+  }
+
+  private closePeerConnection(connection: PeerConnection): void {
+    if (this.peerConnections.get(connection.id) !== connection) return;
+    this.peerConnections.delete(connection.id);
+    connection.allocation.peerConnections.delete(connection.peerKey);
+    clearTimeout(connection.bindTimer);
+    connection.buffered = [];
+    connection.socket.destroy();
+    if (connection.client) {
+      connection.client.end();
+      const client = connection.client;
+      setTimeout(() => client.destroy(), 2000).unref();
+    }
   }
 
   // ---- Data path (RFC 8656 §10, §12) ----
 
   private onSendIndication(request: Request): void {
-    const allocation = request.listener.allocations.get(request.clientKey);
+    const allocation = request.table.allocations.get(request.path.key);
     if (!allocation) {
       this.stats.droppedNoAllocation++;
       return;
@@ -864,8 +1368,13 @@ export class TurnServer {
       return;
     }
     const relay = allocation.relayFor(peer.family);
-    if (!relay || !allocation.hasPermission(peer.address, this.now())) {
+    const now = this.now();
+    if (!relay || !allocation.hasPermission(peer.address, now)) {
       this.stats.droppedNoPermission++;
+      return;
+    }
+    if (allocation.limiters.length > 0 && !takeAll(allocation.limiters, data.length, now)) {
+      this.stats.droppedBandwidth++;
       return;
     }
     this.stats.packetsToPeer++;
@@ -873,8 +1382,7 @@ export class TurnServer {
     relay.bound.socket.send(data, peer.port, peer.address);
   }
 
-  private onChannelData(listener: Listener, data: Buffer, rinfo: RemoteInfo): void {
-    const allocation = listener.allocations.get(`${rinfo.address}|${rinfo.port}`);
+  private onChannelData(allocation: Allocation | undefined, data: Buffer): void {
     if (!allocation) {
       this.stats.droppedNoAllocation++;
       return;
@@ -899,19 +1407,17 @@ export class TurnServer {
       this.stats.droppedNoChannel++;
       return;
     }
+    if (allocation.limiters.length > 0 && !takeAll(allocation.limiters, decoded.data.length, now)) {
+      this.stats.droppedBandwidth++;
+      return;
+    }
     this.stats.packetsToPeer++;
     this.stats.bytesToPeer += decoded.data.length;
     relay.bound.socket.send(decoded.data, channel.peer.port, channel.peer.address);
   }
 
   /** A datagram from a peer on a relay socket: to the client as ChannelData or a Data indication. */
-  private onPeerMessage(
-    listener: Listener,
-    allocation: Allocation,
-    relay: Relay,
-    data: Buffer,
-    rinfo: RemoteInfo,
-  ) {
+  private onPeerDatagram(allocation: Allocation, relay: Relay, data: Buffer, rinfo: RemoteInfo) {
     if (allocation.closed) return;
     const peerIp = relay.family === 6 ? (canonicalIp(rinfo.address) ?? rinfo.address) : rinfo.address;
     const now = this.now();
@@ -919,10 +1425,14 @@ export class TurnServer {
       this.stats.droppedNoPermission++;
       return;
     }
+    if (allocation.limiters.length > 0 && !takeAll(allocation.limiters, data.length, now)) {
+      this.stats.droppedBandwidth++;
+      return;
+    }
     const channel = allocation.channelsByPeer.get(`${peerIp}:${rinfo.port}`);
     let out: Buffer;
     if (channel && channel.expiresAt > now) {
-      out = encodeChannelData(channel.number, data);
+      out = encodeChannelData(channel.number, data, allocation.path.stream);
     } else {
       out = StunMessageBuilder.create(Method.Data, MessageClass.Indication)
         .addXorAddress(AttributeType.XorPeerAddress, {
@@ -933,9 +1443,20 @@ export class TurnServer {
         .add(AttributeType.Data, data)
         .build();
     }
+    if (!this.sendToAllocationClient(allocation, out, false)) {
+      this.stats.droppedBackpressure++;
+      return;
+    }
     this.stats.packetsToClient++;
     this.stats.bytesToClient += data.length;
-    listener.socket.send(out, allocation.clientPort, allocation.clientAddress);
+  }
+
+  /** Sends to an allocation's client; on a stream, relayed data may be dropped under backpressure. */
+  private sendToAllocationClient(allocation: Allocation, data: Buffer, control: boolean): boolean {
+    const { path } = allocation;
+    if (!path.stream) return path.send(data);
+    const connection = allocation.table as StreamConnection;
+    return connection.send(data, control);
   }
 
   // ---- Responses ----
@@ -960,7 +1481,7 @@ export class TurnServer {
     reason?: string,
     extra?: (builder: StunMessageBuilder) => void,
   ): void {
-    if (!request.credential && !this.unauthenticatedLimiter.take(request.rinfo.address)) {
+    if (!request.credential && !this.unauthenticatedLimiter.take(request.path.address)) {
       this.stats.droppedRateLimited++;
       return;
     }
@@ -968,11 +1489,13 @@ export class TurnServer {
     const builder = this.responseBuilder(request, MessageClass.ErrorResponse);
     builder.addErrorCode(code, reason);
     extra?.(builder);
-    this.sendToClient(request.listener, request.rinfo, this.finish(request, builder));
+    this.sendControl(request, this.finish(request, builder));
   }
 
-  private sendToClient(listener: Listener, rinfo: RemoteInfo, data: Buffer): void {
-    listener.socket.send(data, rinfo.port, rinfo.address);
+  /** Sends a response: always queued on a stream, whatever its backlog. */
+  private sendControl(request: Request, data: Buffer): void {
+    if (request.connection) request.connection.send(data, true);
+    else request.path.send(data);
   }
 
   // ---- Lifetimes ----
@@ -980,14 +1503,12 @@ export class TurnServer {
   /** Expires allocations, permissions, channels and reservations; called periodically. */
   sweep(): void {
     const now = this.now();
-    for (const listener of this.listeners) {
-      for (const [clientKey, allocation] of listener.allocations) {
-        if (allocation.expiresAt <= now) {
-          this.deleteAllocation(listener, clientKey, allocation, 'expired');
-          continue;
-        }
-        allocation.prune(now);
+    for (const allocation of this.liveAllocations) {
+      if (allocation.expiresAt <= now) {
+        this.deleteAllocation(allocation, 'expired');
+        continue;
       }
+      allocation.prune(now);
     }
     this.unauthenticatedLimiter.prune();
     for (const [token, reservation] of this.reservations) {
@@ -998,46 +1519,53 @@ export class TurnServer {
     }
   }
 
-  private deleteAllocation(
-    listener: Listener,
-    clientKey: string,
-    allocation: Allocation,
-    why: 'expired' | 'deleted',
-  ) {
+  private deleteAllocation(allocation: Allocation, why: 'expired' | 'deleted') {
     if (allocation.closed) return;
     allocation.closed = true;
-    listener.allocations.delete(clientKey);
+    allocation.table.allocations.delete(allocation.path.key);
+    this.liveAllocations.delete(allocation);
     this.allocationCount--;
     this.decrementQuota(allocation.quotaKey);
     for (const relay of allocation.relays) this.ports.release(relay.host, relay.bound);
+    if (allocation.tcpRelay) this.ports.release(allocation.tcpRelay.host, allocation.tcpRelay.bound);
+    for (const connection of [...allocation.peerConnections.values()]) this.closePeerConnection(connection);
+    for (const limiter of allocation.limiters) {
+      if (limiter.users > 0 && --limiter.users === 0) this.userLimiters.delete(allocation.quotaKey);
+    }
     if (why === 'expired') this.stats.allocationsExpired++;
     else this.stats.allocationsDeleted++;
+    // An expired allocation over TCP/TLS takes its connection with it (RFC 6062 §5.5 does
+    // the same for a TCP allocation's control connection).
+    if (why === 'expired' && allocation.path.stream) (allocation.table as StreamConnection).close();
     this.log.debug(
-      { client: `${allocation.clientAddress}:${allocation.clientPort}`, why },
+      {
+        client: `${allocation.clientAddress}:${allocation.clientPort}`,
+        protocol: allocation.path.protocol,
+        why,
+      },
       'allocation closed',
     );
   }
 
-  /** Closes every listener, allocation and reservation. Idempotent. */
+  /** Closes every listener, connection, allocation and reservation. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    for (const listener of this.listeners) {
-      for (const [clientKey, allocation] of listener.allocations) {
-        this.deleteAllocation(listener, clientKey, allocation, 'deleted');
-      }
-    }
+    for (const allocation of [...this.liveAllocations]) this.deleteAllocation(allocation, 'deleted');
     for (const reservation of this.reservations.values()) {
       this.ports.release(reservation.relay.host, reservation.relay.bound);
     }
     this.reservations.clear();
-    await Promise.all(
-      this.listeners.map(
+    for (const connection of this.streamConnections) connection.destroy();
+    await Promise.all([
+      ...this.listeners.map(
         (listener) => new Promise<void>((resolve) => listener.socket.close(() => resolve())),
       ),
-    );
+      ...this.streamListeners.map((listener) => listener.close()),
+    ]);
     this.listeners.length = 0;
+    this.streamListeners.length = 0;
   }
 }
 

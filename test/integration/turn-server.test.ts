@@ -336,11 +336,14 @@ describe('Allocate', () => {
     expect((await client(server).allocate({ lifetime: 1200 })).lifetime).toBe(1200);
   });
 
-  it('answers 400 without REQUESTED-TRANSPORT and 442 for TCP over a UDP allocation', async () => {
+  it('answers 400 without REQUESTED-TRANSPORT or for TCP over UDP, and 442 for an unknown protocol', async () => {
     const turn = client(server);
     expect(errorOf(await turn.request(Method.Allocate))).toBe(ErrorCode.BadRequest);
-    const error = await turn.allocate({ transport: TransportProtocol.TCP }).catch((e) => e);
-    expect(error.status).toBe(ErrorCode.UnsupportedTransportProtocol);
+    // RFC 6062 §5.1: a TCP allocation needs a TCP or TLS connection to the server.
+    const tcp = await turn.allocate({ transport: TransportProtocol.TCP }).catch((e) => e);
+    expect(tcp.status).toBe(ErrorCode.BadRequest);
+    const sctp = await turn.allocate({ transport: 132 }).catch((e) => e);
+    expect(sctp.status).toBe(ErrorCode.UnsupportedTransportProtocol);
   });
 
   it('answers 437 to a second Allocate on the same 5-tuple, and repeats the response to a retransmission', async () => {
