@@ -6,11 +6,15 @@
  */
 import { App } from '../server/app.js';
 import { type Config, type LoadedConfig, loadConfig, parseCommandLine } from '../server/config.js';
-import { createDevCredentials, type DevCredentials, formatDevBanner } from '../server/dev.js';
+import {
+  createDevCertificate,
+  createDevCredentials,
+  type DevCredentials,
+  formatDevBanner,
+} from '../server/dev.js';
 import { ConfigError } from '../server/errors.js';
 import { exitOnSignals } from '../server/lifecycle.js';
 import { createLogger } from '../server/logger.js';
-import { TurnService } from '../server/turn-service.js';
 import { packageVersion } from '../server/version.js';
 import type { Log } from '../util/log.js';
 import { commandHelp, generalHelp, type ServerCommand } from './help.js';
@@ -63,8 +67,10 @@ async function runServer(command: ServerCommand, args: string[]): Promise<number
       process.stdout.write(commandHelp(command));
       return 0;
     }
-    dev = commandLine.dev ? createDevCredentials() : undefined;
-    loaded = loadConfig({ commandLine, env: process.env, dev });
+    dev = commandLine.dev ? { ...createDevCredentials(), ...createDevCertificate() } : undefined;
+    // The all-in-one server always has its HTTP port; `turn` serves HTTP only when asked to.
+    const commandDefaults = command === 'start' ? { http: { listen: ['0.0.0.0:7880'] } } : undefined;
+    loaded = loadConfig({ commandLine, env: process.env, dev, commandDefaults });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return fail([...error.problems], `Run "switchboard ${command} --help" for the flags.`);
@@ -105,20 +111,24 @@ async function runServer(command: ServerCommand, args: string[]): Promise<number
     process.stderr.write(`switchboard: cannot start: ${message}\n`);
     return 1;
   }
-  if (dev) process.stderr.write(formatDevBanner(dev, outcome.running.addresses));
+  const { running } = outcome;
+  // SIGHUP reloads the TLS certificate; SIGUSR1 drains (refuses new allocations, keeps the rest).
+  process.on('SIGHUP', () => running.reload());
+  process.on('SIGUSR1', () => {
+    log.info({ signal: 'SIGUSR1' }, 'drain requested');
+    running.drain();
+  });
+  if (dev)
+    process.stderr.write(formatDevBanner(dev, running.turn.addresses, running.turn.server.tlsAddresses));
   return undefined;
 }
 
 /** What a server command leaves running. */
-interface Running {
-  close(): Promise<void>;
-  readonly addresses: { host: string; port: number; family: 4 | 6 }[];
-}
+type Running = App;
 
-async function startServices(command: ServerCommand, config: Config, log: Log): Promise<Running> {
-  if (command === 'turn') return TurnService.start(config, log);
-  const app = await App.start(config, log);
-  return { close: () => app.close(), addresses: app.turn.addresses };
+async function startServices(_command: ServerCommand, config: Config, log: Log): Promise<Running> {
+  // `turn` and `start` run the same services today; their defaults differ (see runServer).
+  return App.start(config, log);
 }
 
 const exitCode = await main(process.argv.slice(2));

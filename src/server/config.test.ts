@@ -54,6 +54,7 @@ describe('defaults', () => {
   it('gives every setting a value', () => {
     expect(defaultConfig()).toEqual({
       log: { level: 'info' },
+      http: { listen: [] },
       turn: {
         listen: [{ host: '0.0.0.0', port: 3478 }],
         realm: 'switchboard',
@@ -71,6 +72,10 @@ describe('defaults', () => {
         maxLifetime: 3600,
         nonceLifetime: 600,
         software: 'Switchboard',
+        tlsListen: [],
+        allocationBandwidth: 0,
+        userBandwidth: 0,
+        totalBandwidth: 0,
       },
     });
   });
@@ -87,6 +92,8 @@ describe('defaults', () => {
     for (const [section, values] of Object.entries(defaultConfig())) {
       for (const key of Object.keys(values)) leaves.push(`${section}.${key}`);
     }
+    // Settings without a default: unset unless a source sets them.
+    leaves.push('turn.cert', 'turn.key', 'turn.alternateServer');
     expect(SETTINGS.map((spec) => spec.path).sort()).toEqual(leaves.sort());
     expect(new Set(SETTINGS.map((spec) => spec.flag)).size).toBe(SETTINGS.length);
   });
@@ -546,10 +553,11 @@ describe('bad settings', () => {
   });
 
   it('refuses unknown keys and sections in a file', () => {
-    const file = yamlFile('turn:\n  relm: typo\nhttp:\n  port: 7880\n');
+    const file = yamlFile('turn:\n  relm: typo\nhttp:\n  port: 7880\nsignal: {}\n');
     expect(problemsOf({ commandLine: flags('--config', file) })).toEqual([
+      `unknown setting http.port (from ${file})`,
       `unknown setting turn.relm (from ${file})`,
-      `unknown setting http (from ${file})`,
+      `unknown setting signal (from ${file})`,
     ]);
     const section = yamlFile('turn: 5\n');
     expect(problemsOf({ commandLine: flags('--config', section) })).toEqual([
@@ -625,6 +633,30 @@ describe('--dev', () => {
     expect(config.turn.users.map((entry) => entry.name)).toEqual(['alice', 'dev']);
     expect(config.turn.authSecrets).toEqual(['prod', 'dev-secret']);
   });
+
+  it('serves TLS on 5349 with its generated certificate unless one is configured', () => {
+    const withCertificate = { ...dev, certFile: '/tmp/dev-cert.pem', keyFile: '/tmp/dev-key.pem' };
+    const { config } = loadConfig({ dev: withCertificate });
+    expect(config.turn.tlsListen).toEqual([{ host: '127.0.0.1', port: 5349 }]);
+    expect(config.turn).toMatchObject({ cert: '/tmp/dev-cert.pem', key: '/tmp/dev-key.pem' });
+    const own = loadConfig({
+      dev: withCertificate,
+      commandLine: flags('--cert', '/etc/cert.pem', '--key', '/etc/key.pem'),
+    }).config;
+    expect(own.turn).toMatchObject({ cert: '/etc/cert.pem', key: '/etc/key.pem' });
+    // The all-in-one server's HTTP port moves to loopback too.
+    const start = loadConfig({ dev: withCertificate, commandDefaults: { http: { listen: ['0.0.0.0:7880'] } } });
+    expect(start.config.http.listen).toEqual([{ host: '127.0.0.1', port: 7880 }]);
+  });
+
+  it('refuses a certificate without its key and a TLS listener without either', () => {
+    expect(problemsOf({ commandLine: flags('--cert', '/etc/cert.pem') })).toEqual([
+      'invalid setting turn.key (from default): is needed with turn.cert',
+    ]);
+    expect(problemsOf({ commandLine: flags('--tls-listen', '0.0.0.0:443') })).toEqual([
+      'invalid setting turn.tlsListen (from --tls-listen): needs turn.cert and turn.key',
+    ]);
+  });
 });
 
 describe('toTurnServerOptions', () => {
@@ -662,6 +694,20 @@ describe('toTurnServerOptions', () => {
         '120',
         '--software',
         'x',
+        '--tls-listen',
+        '[::]:443',
+        '--cert',
+        '/etc/c.pem',
+        '--key',
+        '/etc/k.pem',
+        '--allocation-bandwidth',
+        '1000',
+        '--user-bandwidth',
+        '2000',
+        '--total-bandwidth',
+        '3000',
+        '--alternate-server',
+        '192.0.2.9:3478',
       ),
     });
     const log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -684,6 +730,11 @@ describe('toTurnServerOptions', () => {
       defaultLifetimeSeconds: 300,
       nonceLifetimeSeconds: 120,
       software: 'x',
+      tlsListen: [{ host: '::', port: 443 }],
+      allocationBandwidth: 1000,
+      userBandwidth: 2000,
+      totalBandwidth: 3000,
+      alternateServer: { family: 4, address: '192.0.2.9', port: 3478 },
       log,
     });
     expect(toTurnServerOptions(defaultConfig()).defaultLifetimeSeconds).toBe(600);

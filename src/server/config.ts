@@ -127,6 +127,10 @@ const logSection = z.strictObject({
   level: z.enum(LOG_LEVELS).default('info'),
 });
 
+const httpSection = z.strictObject({
+  listen: z.array(listenAddress).default([]),
+});
+
 const turnSection = z
   .strictObject({
     listen: z.array(listenAddress).min(1).prefault(['0.0.0.0:3478']),
@@ -145,8 +149,26 @@ const turnSection = z
     maxLifetime: seconds.default(3600),
     nonceLifetime: seconds.default(600),
     software: z.string().max(127).default('Switchboard'), // RFC 8489 §14.14: fewer than 128 characters
+    tlsListen: z.array(listenAddress).default([]),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    allocationBandwidth: count.default(0),
+    userBandwidth: count.default(0),
+    totalBandwidth: count.default(0),
+    alternateServer: listenAddress.optional(),
   })
   .superRefine((turn, ctx) => {
+    if ((turn.cert === undefined) !== (turn.key === undefined)) {
+      const missing = turn.cert === undefined ? 'cert' : 'key';
+      ctx.addIssue({
+        code: 'custom',
+        message: `is needed with turn.${missing === 'cert' ? 'key' : 'cert'}`,
+        path: [missing],
+      });
+    }
+    if (turn.tlsListen.length > 0 && turn.cert === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'needs turn.cert and turn.key', path: ['tlsListen'] });
+    }
     if (turn.minPort > turn.maxPort) {
       ctx.addIssue({
         code: 'custom',
@@ -164,6 +186,7 @@ const turnSection = z
  */
 export const configSchema = z.strictObject({
   log: logSection.prefault({}),
+  http: httpSection.prefault({}),
   turn: turnSection.prefault({}),
 });
 
@@ -300,6 +323,62 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: 'software',
     valueName: 'TEXT',
     help: 'SOFTWARE attribute in responses, empty to omit',
+  },
+  {
+    path: 'turn.tlsListen',
+    kind: 'list',
+    flag: 'tls-listen',
+    valueName: 'IP:PORT',
+    help: 'TURN over TLS only (5349, 443), repeatable; needs --cert and --key',
+  },
+  {
+    path: 'turn.cert',
+    kind: 'string',
+    flag: 'cert',
+    valueName: 'FILE',
+    help: 'TLS certificate chain (PEM), reloaded on SIGHUP; with it --listen also takes TLS',
+  },
+  {
+    path: 'turn.key',
+    kind: 'string',
+    flag: 'key',
+    valueName: 'FILE',
+    help: 'TLS private key (PEM), reloaded on SIGHUP',
+  },
+  {
+    path: 'turn.allocationBandwidth',
+    kind: 'integer',
+    flag: 'allocation-bandwidth',
+    valueName: 'BYTES/S',
+    help: 'relayed bytes per second per allocation, 0 = no cap',
+  },
+  {
+    path: 'turn.userBandwidth',
+    kind: 'integer',
+    flag: 'user-bandwidth',
+    valueName: 'BYTES/S',
+    help: 'relayed bytes per second per user, 0 = no cap',
+  },
+  {
+    path: 'turn.totalBandwidth',
+    kind: 'integer',
+    flag: 'total-bandwidth',
+    valueName: 'BYTES/S',
+    help: 'relayed bytes per second on the server, 0 = no cap',
+  },
+  {
+    path: 'turn.alternateServer',
+    kind: 'string',
+    flag: 'alternate-server',
+    valueName: 'IP:PORT',
+    help: 'where a draining server (SIGUSR1) sends new allocations (300), else they get 508',
+  },
+  {
+    path: 'http.listen',
+    kind: 'list',
+    flag: 'http-listen',
+    valueName: 'IP:PORT',
+    help: 'HTTP for /metrics, /healthz and /readyz, repeatable ("start" default 0.0.0.0:7880)',
   },
 ];
 
@@ -618,6 +697,8 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Set with `--dev`: loopback defaults, and these credentials added to the configured ones. */
   dev?: DevCredentials;
+  /** Defaults of the command before any source (`start` serves HTTP on 7880 by default). */
+  commandDefaults?: Record<string, unknown>;
 }
 
 /** The validated configuration and what the caller should know about how it was found. */
@@ -640,10 +721,20 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const sources = new Sources();
   const warnings: string[] = [];
 
+  if (options.commandDefaults) {
+    mergeInto(tree, options.commandDefaults);
+    sources.setTree(options.commandDefaults, 'default');
+  }
+
   if (options.dev) {
     // A development server is reachable from this machine only, and may relay
     // to itself so that two local clients (or turnutils_uclient -y) can talk.
+    // Its TLS listener uses a certificate generated at start.
     const devTree: Tree = { turn: { listen: ['127.0.0.1:3478'], allowLoopbackPeers: true } };
+    if (options.dev.certFile) setPath(devTree, 'turn.tlsListen', ['127.0.0.1:5349']);
+    if (options.commandDefaults && getPath(options.commandDefaults, 'http.listen') !== undefined) {
+      devTree.http = { listen: ['127.0.0.1:7880'] };
+    }
     mergeInto(tree, devTree);
     sources.setTree(devTree, '--dev');
   }
@@ -683,6 +774,18 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     // Added to, not replacing, what the sources configured: --dev also works beside real users.
     appendTo(tree, 'turn.users', { name: options.dev.userName, password: options.dev.password });
     appendTo(tree, 'turn.authSecrets', options.dev.secret);
+    const { certFile, keyFile } = options.dev;
+    if (
+      certFile &&
+      keyFile &&
+      getPath(tree, 'turn.cert') === undefined &&
+      getPath(tree, 'turn.key') === undefined
+    ) {
+      setPath(tree, 'turn.cert', certFile);
+      setPath(tree, 'turn.key', keyFile);
+      sources.set('turn.cert', '--dev');
+      sources.set('turn.key', '--dev');
+    }
   }
 
   const result = configSchema.safeParse(tree, { error: describeIssue });
@@ -723,6 +826,19 @@ export function toTurnServerOptions(config: Config, log?: Log): TurnServerOption
     defaultLifetimeSeconds: Math.min(600, turn.maxLifetime),
     nonceLifetimeSeconds: turn.nonceLifetime,
     software: turn.software,
+    tlsListen: turn.tlsListen.map((address) => ({ host: address.host, port: address.port })),
+    allocationBandwidth: turn.allocationBandwidth,
+    userBandwidth: turn.userBandwidth,
+    totalBandwidth: turn.totalBandwidth,
+    ...(turn.alternateServer
+      ? {
+          alternateServer: {
+            family: ipFamily(turn.alternateServer.host) === 6 ? 6 : 4,
+            address: turn.alternateServer.host,
+            port: turn.alternateServer.port,
+          },
+        }
+      : {}),
     ...(log ? { log } : {}),
   };
 }

@@ -4,13 +4,35 @@
  * stderr once at start, never through the logger.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRestCredential } from '../turn/rest-credentials.js';
+import { generateSelfSignedCertificate } from '../util/certificate.js';
 
 /** A static user and a TURN REST API secret made up for a development run. */
 export interface DevCredentials {
   userName: string;
   password: string;
   secret: string;
+  /** A self-signed certificate for TURN over TLS, used unless one is configured. */
+  certFile?: string;
+  keyFile?: string;
+}
+
+/**
+ * Writes a self-signed certificate (ECDSA P-256, for localhost, 127.0.0.1
+ * and ::1, valid 30 days) and its key to a new private temporary folder, so
+ * that `--dev` serves TURN over TLS with no setup. Returns the two paths.
+ */
+export function createDevCertificate(): { certFile: string; keyFile: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'switchboard-dev-'));
+  const certificate = generateSelfSignedCertificate({ commonName: 'localhost' });
+  const certFile = join(folder, 'cert.pem');
+  const keyFile = join(folder, 'key.pem');
+  writeFileSync(certFile, certificate.certPem, { mode: 0o644 });
+  writeFileSync(keyFile, certificate.keyPem, { mode: 0o600 });
+  return { certFile, keyFile };
 }
 
 /** Generates fresh development credentials (128 bits of randomness each). */
@@ -36,6 +58,7 @@ function dialableHost(host: string): string {
 export function formatDevBanner(
   credentials: DevCredentials,
   addresses: readonly { host: string; port: number; family: 4 | 6 }[],
+  tlsAddresses: readonly { host: string; port: number; family: 4 | 6 }[] = [],
   now = Date.now(),
 ): string {
   const rest = createRestCredential(credentials.secret, credentials.userName, 86_400, now);
@@ -57,7 +80,25 @@ export function formatDevBanner(
     `  turnutils_stunclient -p ${port} ${host}`,
     `  turnutils_uclient -y -s -n 10 -u ${credentials.userName} -w '${credentials.password}' -p ${port} ${host}`,
     `  turnutils_uclient -y -s -n 10 -u ${credentials.userName} -W '${credentials.secret}' -p ${port} ${host}`,
+    `  turnutils_uclient -t -y -n 10 -u ${credentials.userName} -w '${credentials.password}' -p ${port} ${host}   # TCP`,
+    ...tlsLines(credentials, tlsAddresses),
     '',
     '',
   ].join('\n');
+}
+
+/** The TLS part of the banner: where the certificate is, and a TLS client command. */
+function tlsLines(
+  credentials: DevCredentials,
+  tlsAddresses: readonly { host: string; port: number; family: 4 | 6 }[],
+): string[] {
+  const target = tlsAddresses.find((address) => address.family === 4) ?? tlsAddresses[0];
+  if (!target) return [];
+  const host = dialableHost(target.host);
+  return [
+    `  turnutils_uclient -t -S -y -n 10 -u ${credentials.userName} -w '${credentials.password}' -p ${target.port} ${host}   # TLS`,
+    '',
+    `TURN over TLS on ${host}:${target.port} uses a self-signed certificate generated for this run:`,
+    `  ${credentials.certFile ?? '(configured with --cert)'}`,
+  ];
 }

@@ -63,7 +63,7 @@ describe('TurnService', () => {
         .find((record) => record.msg === 'STUN/TURN service started');
       expect(started).toMatchObject({
         service: 'turn',
-        listen: [`udp 127.0.0.1:${address.port}`],
+        listen: [`udp+tcp 127.0.0.1:${address.port}`],
         realm: 'test.example',
         staticUserCount: 1,
         authSecretCount: 1,
@@ -108,7 +108,7 @@ describe('formatting', () => {
         { host: '0.0.0.0', port: 3478, family: 4 },
         { host: '::', port: 3478, family: 6 },
       ]),
-    ).toEqual(['udp 0.0.0.0:3478', 'udp [::]:3478']);
+    ).toEqual(['udp+tcp 0.0.0.0:3478', 'udp+tcp [::]:3478']);
   });
 
   it('summarizes settings with counts, never users or secrets', () => {

@@ -3,6 +3,8 @@
  * it, says where it listens and how it is set up (never its secrets), and
  * closes it once.
  */
+import { readFileSync } from 'node:fs';
+import type { TlsCredentials } from '../turn/options.js';
 import { TurnServer } from '../turn/server.js';
 import { formatTransportAddress } from '../util/ip.js';
 import type { Log } from '../util/log.js';
@@ -16,12 +18,29 @@ export interface BoundAddress {
   family: 4 | 6;
 }
 
-/** Formats bound addresses for a log line: "udp 0.0.0.0:3478", "udp [::]:3478". */
-export function formatListenAddresses(addresses: readonly BoundAddress[]): string[] {
+/**
+ * Formats bound addresses for a log line: "udp+tcp 0.0.0.0:3478",
+ * "tls [::]:5349" (`protocols` names what each serves).
+ */
+export function formatListenAddresses(addresses: readonly BoundAddress[], protocols = 'udp+tcp'): string[] {
   return addresses.map(
     (bound) =>
-      `udp ${formatTransportAddress({ family: bound.family, address: bound.host, port: bound.port })}`,
+      `${protocols} ${formatTransportAddress({ family: bound.family, address: bound.host, port: bound.port })}`,
   );
+}
+
+/** Reads the configured certificate and key files; throws an Error naming the file that failed. */
+export function readTlsCredentials(config: Config): TlsCredentials | undefined {
+  const { cert, key } = config.turn;
+  if (cert === undefined || key === undefined) return undefined;
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read TLS ${what} ${file}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read(cert, 'certificate'), key: read(key, 'key') };
 }
 
 /**
@@ -44,6 +63,12 @@ export function describeTurnSettings(config: Config): Record<string, unknown> {
     totalQuota: turn.totalQuota,
     maxLifetime: turn.maxLifetime,
     nonceLifetime: turn.nonceLifetime,
+    tlsListen: turn.tlsListen.map((address) => `${address.host}:${address.port}`),
+    cert: turn.cert,
+    allocationBandwidth: turn.allocationBandwidth,
+    userBandwidth: turn.userBandwidth,
+    totalBandwidth: turn.totalBandwidth,
+    alternateServer: turn.alternateServer && `${turn.alternateServer.host}:${turn.alternateServer.port}`,
   };
 }
 
@@ -51,10 +76,14 @@ export function describeTurnSettings(config: Config): Record<string, unknown> {
 export class TurnService {
   /** The server, for stats and tests. */
   readonly server: TurnServer;
+  private readonly config: Config;
+  private readonly log: Log;
   private closing: Promise<void> | undefined;
 
-  private constructor(server: TurnServer) {
+  private constructor(server: TurnServer, config: Config, log: Log) {
     this.server = server;
+    this.config = config;
+    this.log = log;
   }
 
   /**
@@ -62,11 +91,22 @@ export class TurnService {
    * listener is bound. Rejects (with nothing left bound) when one cannot be.
    */
   static async start(config: Config, log: Log): Promise<TurnService> {
-    const server = new TurnServer(toTurnServerOptions(config, childLog(log, { service: 'turn' })));
+    const tls = readTlsCredentials(config);
+    const server = new TurnServer({
+      ...toTurnServerOptions(config, childLog(log, { service: 'turn' })),
+      ...(tls ? { tls } : {}),
+    });
     await server.start();
-    const service = new TurnService(server);
+    const service = new TurnService(server, config, log);
     log.info(
-      { service: 'turn', listen: formatListenAddresses(server.addresses), ...describeTurnSettings(config) },
+      {
+        service: 'turn',
+        listen: [
+          ...formatListenAddresses(server.addresses, tls ? 'udp+tcp+tls' : 'udp+tcp'),
+          ...formatListenAddresses(server.tlsAddresses, 'tls'),
+        ],
+        ...describeTurnSettings(config),
+      },
       'STUN/TURN service started',
     );
     if (config.turn.users.length === 0 && config.turn.authSecrets.length === 0) {
@@ -81,6 +121,32 @@ export class TurnService {
   /** The bound listening addresses (actual ports when 0 was asked for). */
   get addresses(): BoundAddress[] {
     return this.server.addresses;
+  }
+
+  /**
+   * Reads the certificate and key files again (SIGHUP). New TLS connections
+   * use them; allocations and connections that exist are kept. A file that
+   * does not load is logged and the old credentials stay in force.
+   */
+  reloadTls(): boolean {
+    try {
+      const tls = readTlsCredentials(this.config);
+      if (!tls) return false;
+      this.server.setTlsCredentials(tls);
+      this.log.info({ service: 'turn', cert: this.config.turn.cert }, 'TLS certificate reloaded');
+      return true;
+    } catch (error) {
+      this.log.error(
+        { service: 'turn', reason: (error as Error).message },
+        'TLS certificate reload failed; keeping the previous one',
+      );
+      return false;
+    }
+  }
+
+  /** Drain mode (SIGUSR1): new allocations are refused, existing ones run to their end. */
+  drain(): void {
+    this.server.drain();
   }
 
   /** Closes the listeners and every allocation. Idempotent: later calls share the first close. */

@@ -216,7 +216,7 @@ describe('switchboard turn', () => {
     const started = await waitForLog(server, 'STUN/TURN service started');
     const listen = started.listen as string[];
     expect(listen).toHaveLength(1);
-    const port = Number(/^udp 127\.0\.0\.1:(\d+)$/.exec(listen[0])?.[1]);
+    const port = Number(/^udp\+tcp 127\.0\.0\.1:(\d+)$/.exec(listen[0])?.[1]);
     expect(port).toBeGreaterThan(0);
     expect(await stunBinding(port)).toBe(0x0101);
 
@@ -268,7 +268,16 @@ describe('switchboard turn', () => {
 describe('switchboard start --dev', () => {
   /** Starts a dev server on a free loopback port; resolves once the banner is out. */
   async function startDev(): Promise<{ server: Running; port: number; password: string; secret: string }> {
-    const server = start(['start', '--dev', '--listen', '127.0.0.1:0']);
+    const server = start([
+      'start',
+      '--dev',
+      '--listen',
+      '127.0.0.1:0',
+      '--tls-listen',
+      '127.0.0.1:0',
+      '--http-listen',
+      '127.0.0.1:0',
+    ]);
     const started = await waitForLog(server, 'STUN/TURN service started');
     const port = Number(/:(\d+)$/.exec((started.listen as string[])[0])?.[1]);
     const deadline = Date.now() + 5000;
@@ -306,7 +315,10 @@ describe('switchboard start --dev', () => {
         .split('\n')
         .map((line) => line.trim())
         .filter((line) => line.startsWith('turnutils_uclient'));
-      expect(commands).toHaveLength(2);
+      // UDP with a static user and with a REST credential, TCP, and TLS with the generated certificate.
+      expect(commands).toHaveLength(4);
+      expect(commands.filter((command) => command.includes(' -t '))).toHaveLength(1);
+      expect(commands.filter((command) => command.includes(' -t -S '))).toHaveLength(1);
       const results = await Promise.all(
         commands.map(
           (command) =>

@@ -66,11 +66,21 @@ export interface UclientOptions {
   messageLength?: number;
   /** Kill after this long. Default 40 000 ms (a lossy run takes ~20 s). */
   timeoutMs?: number;
+  /** Client-to-server transport: -t for TCP, -t -S for TLS. Default UDP. */
+  transport?: 'udp' | 'tcp' | 'tls';
+  /** -T: RFC 6062 TCP allocations (implies TCP to the server, -y and -c). */
+  tcpRelay?: boolean;
+  /** -x: an IPv6 relayed address. */
+  ipv6Relay?: boolean;
 }
 
 /** The command-line arguments for `turnutils_uclient`. */
 export function uclientArgs(options: UclientOptions): string[] {
   const args = ['-v', '-y'];
+  if (options.tcpRelay) args.push('-T');
+  else if (options.transport === 'tcp' || options.transport === 'tls') args.push('-t');
+  if (options.transport === 'tls') args.push('-S');
+  if (options.ipv6Relay) args.push('-x');
   if (options.sendIndications) args.push('-s');
   if (!options.rtcp) args.push('-c');
   if (options.padding) args.push('-D');
@@ -117,7 +127,7 @@ export function parseUclientOutput(text: string): UclientReport {
     const line = rawLine.replace(/^\d+: : /, '').trim();
     const totals = /^start_mclient: tot_send_msgs=(\d+), tot_recv_msgs=(\d+)$/.exec(line);
     const lost = /^Total lost packets (\d+)/.exec(line);
-    const relayed = /Received relay addr: (\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(line);
+    const relayed = /Received relay addr: (\d+\.\d+\.\d+\.\d+|[0-9a-f:]+):(\d+)$/i.exec(line);
     const channel = /^success: 0x([0-9a-f]+)$/i.exec(line);
     if (totals) {
       report.sent = Number(totals[1]);

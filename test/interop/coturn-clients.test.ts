@@ -17,6 +17,12 @@
  *   turnutils_uclient -v -y -s -c -m 2 -n 10 -l 400 -u alice -W SECRET -p PORT 127.0.0.1   REST credentials
  *     ok:   "N: : start_mclient: tot_send_msgs=20, tot_recv_msgs=20"
  *           "N: : Total lost packets 0 (0.000000%), total send dropped 0 (0.000000%)", exit 0
+ *   turnutils_uclient -v -y -t -c -m 2 -n 10 -l 400 -u test -w secret -p PORT 127.0.0.1     TCP to the server
+ *   turnutils_uclient -v -y -t -S -c … -p TLS_PORT 127.0.0.1                               TLS to the server
+ *   turnutils_uclient -v -y -T -c … -p PORT 127.0.0.1                                      RFC 6062 TCP relays
+ *   turnutils_uclient -v -y -x -c … -p PORT 127.0.0.1                                      IPv6 relayed addresses
+ *     (-S alone means DTLS over UDP, which is not TURN over TLS; -P, the passive
+ *     RFC 6062 mode, loses half its packets against coturn's own server too.)
  *     fail: "0: : ERROR: Cannot complete Allocation" exit 255 (refused Allocate);
  *           "channel bind: error N (…)" / "create permission error N (…)" exit 255;
  *           "Total lost packets N (…)" with N > 0 and exit 0 (!) when data is lost.
@@ -24,6 +30,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TurnServer } from '../../src/turn/server.js';
+import { generateSelfSignedCertificate } from '../../src/util/certificate.js';
 import { type MemoryLog, memoryLog } from '../helpers/memory-log.js';
 import { RELAY_PORT_RANGES } from '../helpers/ports.js';
 import { describeWithTools, toolAvailable } from '../helpers/tools.js';
@@ -38,15 +45,19 @@ describeWithTools('coturn client tools against our TURN server', coturn, () => {
   let server: TurnServer;
   let log: MemoryLog;
   let port: number;
+  let tlsPort: number;
 
   beforeAll(async () => {
     log = memoryLog();
+    const certificate = generateSelfSignedCertificate({ commonName: 'localhost' });
     server = new TurnServer({
       listen: [{ host: '127.0.0.1', port: 0 }],
+      tlsListen: [{ host: '127.0.0.1', port: 0 }],
+      tls: { cert: certificate.certPem, key: certificate.keyPem },
       realm: 'example.org',
       users: { test: 'secret' },
       authSecrets: [REST_SECRET],
-      relayIps: ['127.0.0.1'],
+      relayIps: ['127.0.0.1', '::1'],
       allowLoopbackPeers: true,
       minPort: RELAY_PORTS.min,
       maxPort: RELAY_PORTS.max,
@@ -56,6 +67,7 @@ describeWithTools('coturn client tools against our TURN server', coturn, () => {
     const listener = server.addresses.find((address) => address.family === 4);
     if (!listener) throw new Error(`no IPv4 listener in ${JSON.stringify(server.addresses)}`);
     port = listener.port;
+    tlsPort = server.tlsAddresses[0].port;
   });
 
   afterAll(async () => {
@@ -66,7 +78,10 @@ describeWithTools('coturn client tools against our TURN server', coturn, () => {
   const context = (run: UclientRun) => `${run.describe()}\n--- our server's log (tail) ---\n${log.tail(30)}`;
 
   /** Runs uclient and checks that every message went through and came back. */
-  async function expectLossless(options: Omit<UclientOptions, 'port'>): Promise<UclientRun> {
+  async function expectLossless(
+    options: Omit<UclientOptions, 'port'> & { port?: number },
+    relayHost = '127.0.0.1',
+  ): Promise<UclientRun> {
     const run = await runUclient({ port, ...options });
     expect(run.result.timedOut, context(run)).toBe(false);
     expect(run.report.errors, context(run)).toEqual([]);
@@ -76,7 +91,7 @@ describeWithTools('coturn client tools against our TURN server', coturn, () => {
     expect(run.report.lost, context(run)).toBe(0);
     expect(run.report.relayed.length, context(run)).toBeGreaterThanOrEqual(2);
     for (const relayed of run.report.relayed) {
-      expect(relayed.address, context(run)).toBe('127.0.0.1');
+      expect(relayed.address, context(run)).toBe(relayHost);
       expect(relayed.port, context(run)).toBeGreaterThanOrEqual(RELAY_PORTS.min);
       expect(relayed.port, context(run)).toBeLessThanOrEqual(RELAY_PORTS.max);
     }
@@ -140,6 +155,49 @@ describeWithTools('coturn client tools against our TURN server', coturn, () => {
   it('uclient -y -s -W authenticates with REST credentials', async () => {
     await expectLossless({ username: 'alice', restSecret: REST_SECRET, sendIndications: true });
     expect(log.tail(2000)).toMatch(/"username":"\d{10}:alice"/);
+  });
+
+  it('uclient -t relays over TCP to the server, ChannelData padded on the stream', async () => {
+    const before = server.stats.streamConnectionsAccepted;
+    const run = await expectLossless({ username: 'test', password: 'secret', transport: 'tcp' });
+    expect(run.report.channelsBound.length, context(run)).toBeGreaterThanOrEqual(2);
+    expect(server.stats.streamConnectionsAccepted).toBeGreaterThan(before);
+  });
+
+  it('uclient -t -s relays Send indications over TCP', async () => {
+    await expectLossless({ username: 'test', password: 'secret', transport: 'tcp', sendIndications: true });
+  });
+
+  it('uclient -t -S relays over TLS to the server', async () => {
+    const run = await expectLossless({
+      username: 'test',
+      password: 'secret',
+      transport: 'tls',
+      port: tlsPort,
+    });
+    expect(run.report.channelsBound.length, context(run)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('uclient -T relays over RFC 6062 TCP allocations (Connect, ConnectionAttempt, ConnectionBind)', async () => {
+    const opened = server.stats.peerConnectionsOpened;
+    await expectLossless({ username: 'test', password: 'secret', tcpRelay: true });
+    // One client Connects to the other's relayed address: the relay's outgoing connection and
+    // the one it accepts are both peer connections.
+    expect(server.stats.peerConnectionsOpened - opened).toBeGreaterThanOrEqual(2);
+  });
+
+  it('uclient -T -S relays over RFC 6062 TCP allocations with TLS to the server', async () => {
+    await expectLossless({
+      username: 'test',
+      password: 'secret',
+      tcpRelay: true,
+      transport: 'tls',
+      port: tlsPort,
+    });
+  });
+
+  it('uclient -x gets IPv6 relayed addresses and relays between them', async () => {
+    await expectLossless({ username: 'test', password: 'secret', ipv6Relay: true }, '::1');
   });
 
   it('uclient with a wrong password is refused', async () => {

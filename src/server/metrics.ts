@@ -1,0 +1,176 @@
+/**
+ * Prometheus metrics. The services keep their counters as plain numbers (the
+ * hot path only increments a field); this registry reads them when scraped,
+ * so that metrics cost nothing between scrapes.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { TurnServer } from '../turn/server.js';
+import type { TurnStats } from '../turn/stats.js';
+
+/** Reasons a datagram or message is dropped, as the `reason` label spells them, and their counter. */
+const DROP_REASONS: readonly [string, keyof TurnStats][] = [
+  ['malformed', 'droppedMalformed'],
+  ['no_allocation', 'droppedNoAllocation'],
+  ['no_permission', 'droppedNoPermission'],
+  ['no_channel', 'droppedNoChannel'],
+  ['unexpected', 'droppedUnexpected'],
+  ['rate_limited', 'droppedRateLimited'],
+  ['bandwidth', 'droppedBandwidth'],
+  ['backpressure', 'droppedBackpressure'],
+];
+
+/** A counter mirrored from a plain number at scrape time. */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** The registry of one process: Node's default metrics plus those of each service registered. */
+export class Metrics {
+  readonly registry = new Registry();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
+  }
+
+  /** Registers the TURN server's counters and gauges. */
+  addTurn(server: TurnServer): void {
+    const { registry } = this;
+    const stats = server.stats;
+    const prefix = 'switchboard_turn_';
+    const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
+      new Gauge({
+        name: prefix + name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          collect(this);
+        },
+      });
+    gauge('allocations', 'Live allocations.', [], (g) => g.set(server.gauges().allocations));
+    gauge('permissions', 'Live permissions of all allocations.', [], (g) =>
+      g.set(server.gauges().permissions),
+    );
+    gauge('channels', 'Live channel bindings of all allocations.', [], (g) =>
+      g.set(server.gauges().channels),
+    );
+    gauge(
+      'tcp_connections',
+      'Open TCP/TLS connections: from clients, and RFC 6062 peer connections.',
+      ['kind'],
+      (g) => {
+        const now = server.gauges();
+        g.set({ kind: 'client' }, now.streamConnections);
+        g.set({ kind: 'peer' }, now.peerConnections);
+      },
+    );
+    gauge('draining', '1 while the server refuses new allocations (drain mode).', [], (g) =>
+      g.set(server.isDraining ? 1 : 0),
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}allocations_created_total`,
+      'Allocations created.',
+      () => stats.allocationsCreated,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}allocations_expired_total`,
+      'Allocations that expired.',
+      () => stats.allocationsExpired,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}allocations_deleted_total`,
+      'Allocations deleted by the client or a closed connection.',
+      () => stats.allocationsDeleted,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}binding_requests_total`,
+      'STUN Binding requests answered.',
+      () => stats.bindingRequests,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}auth_failures_total`,
+      'Requests that failed authentication.',
+      () => stats.authFailures,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}error_responses_total`,
+      'STUN error responses sent.',
+      () => stats.errorResponses,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}refused_draining_total`,
+      'Allocate requests refused while draining.',
+      () => stats.refusedDraining,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}tcp_connections_accepted_total`,
+      'TCP/TLS client connections accepted.',
+      () => stats.streamConnectionsAccepted,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}tcp_connections_rejected_total`,
+      'TCP/TLS connections closed before they were ready (bad first byte, failed TLS handshake, timeout, capacity).',
+      () => stats.streamConnectionsRejected,
+    );
+    mirroredCounter(
+      registry,
+      `${prefix}internal_errors_total`,
+      'Exceptions caught at a socket boundary.',
+      () => stats.internalErrors,
+    );
+    new Counter({
+      name: `${prefix}relayed_packets_total`,
+      help: 'Datagrams relayed, by direction (to_peer: client to peer; to_client: peer to client).',
+      labelNames: ['direction'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ direction: 'to_peer' }, stats.packetsToPeer);
+        this.inc({ direction: 'to_client' }, stats.packetsToClient);
+      },
+    });
+    new Counter({
+      name: `${prefix}relayed_bytes_total`,
+      help: 'Application bytes relayed, by direction (RFC 6062 TCP relays included).',
+      labelNames: ['direction'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ direction: 'to_peer' }, stats.bytesToPeer);
+        this.inc({ direction: 'to_client' }, stats.bytesToClient);
+      },
+    });
+    new Counter({
+      name: `${prefix}dropped_total`,
+      help: 'Datagrams and messages dropped, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, field] of DROP_REASONS) this.inc({ reason }, stats[field]);
+      },
+    });
+  }
+
+  /** The exposition text and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
