@@ -5,11 +5,17 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../src/server/config.js';
+import { TurnClient } from '../../src/turn/client.js';
+import { generateSelfSignedCertificate } from '../../src/util/certificate.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = 'dist/cli/main.js';
@@ -348,4 +354,128 @@ describe('switchboard start --dev', () => {
     },
     60_000,
   );
+});
+
+describe('switchboard turn operations: TLS files, SIGHUP, SIGUSR1, /metrics', () => {
+  /** Writes a fresh self-signed certificate over the given files; returns its SHA-256 fingerprint. */
+  function writeCertificate(certFile: string, keyFile: string): string {
+    const certificate = generateSelfSignedCertificate({ commonName: 'localhost' });
+    writeFileSync(certFile, certificate.certPem);
+    writeFileSync(keyFile, certificate.keyPem, { mode: 0o600 });
+    return certificate.fingerprintSha256;
+  }
+
+  /** The SHA-256 fingerprint of the certificate a TLS listener presents now. */
+  async function presentedFingerprint(port: number): Promise<string> {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    await once(socket, 'secureConnect');
+    const fingerprint = socket.getPeerCertificate().fingerprint256;
+    socket.destroy();
+    return fingerprint;
+  }
+
+  async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: response.status, body: await response.text() };
+  }
+
+  /** A counter or gauge sample from Prometheus text, by its full name with labels. */
+  function sample(metrics: string, name: string): number {
+    const line = metrics.split('\n').find((entry) => entry.startsWith(`${name} `));
+    return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+  }
+
+  it('serves TLS from the files, reloads them on SIGHUP, drains on SIGUSR1, and counts in /metrics', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
+    const certFile = join(folder, 'cert.pem');
+    const keyFile = join(folder, 'key.pem');
+    const first = writeCertificate(certFile, keyFile);
+    const server = start([
+      'turn',
+      '--listen',
+      '127.0.0.1:0',
+      '--tls-listen',
+      '127.0.0.1:0',
+      '--cert',
+      certFile,
+      '--key',
+      keyFile,
+      '--http-listen',
+      '127.0.0.1:0',
+      '--user',
+      'alice:alice-password',
+      '--allow-loopback-peers',
+      '--relay-ip',
+      '127.0.0.1',
+    ]);
+    const started = await waitForLog(server, 'STUN/TURN service started');
+    const listen = started.listen as string[];
+    const udpPort = Number(/^udp\+tcp\+tls 127\.0\.0\.1:(\d+)$/.exec(listen[0])?.[1]);
+    const tlsPort = Number(/^tls 127\.0\.0\.1:(\d+)$/.exec(listen[1])?.[1]);
+    const http = await waitForLog(server, 'HTTP service started (/metrics, /healthz, /readyz)');
+    const httpPort = Number(/:(\d+)$/.exec((http.listen as string[])[0])?.[1]);
+
+    expect(await get(httpPort, '/healthz')).toEqual({ status: 200, body: '{"status":"ok"}' });
+    expect((await get(httpPort, '/readyz')).status).toBe(200);
+    expect((await get(httpPort, '/nope')).status).toBe(404);
+    const before = (await get(httpPort, '/metrics')).body;
+    expect(sample(before, 'switchboard_turn_allocations')).toBe(0);
+    expect(sample(before, 'switchboard_turn_relayed_packets_total{direction="to_peer"}')).toBe(0);
+
+    // Traffic: a TLS allocation relaying to a UDP one.
+    expect(await presentedFingerprint(tlsPort)).toBe(first);
+    const clientOptions = { username: 'alice', password: 'alice-password' };
+    const overTls = new TurnClient({
+      server: { host: '127.0.0.1', port: tlsPort },
+      transport: 'tls',
+      tls: { rejectUnauthorized: false },
+      ...clientOptions,
+    });
+    const overUdp = new TurnClient({ server: { host: '127.0.0.1', port: udpPort }, ...clientOptions });
+    try {
+      const relayTls = (await overTls.allocate()).relayed;
+      const relayUdp = (await overUdp.allocate()).relayed;
+      await overTls.createPermission([relayUdp]);
+      await overUdp.createPermission([relayTls]);
+      const arrived = new Promise((resolve) => overUdp.once('data', resolve));
+      overTls.send(relayUdp, Buffer.from('counted'));
+      await arrived;
+      const after = (await get(httpPort, '/metrics')).body;
+      expect(sample(after, 'switchboard_turn_allocations')).toBe(2);
+      expect(sample(after, 'switchboard_turn_permissions')).toBe(2);
+      expect(sample(after, 'switchboard_turn_relayed_packets_total{direction="to_peer"}')).toBe(1);
+      expect(sample(after, 'switchboard_turn_relayed_bytes_total{direction="to_peer"}')).toBe(7);
+      expect(sample(after, 'switchboard_turn_tcp_connections{kind="client"}')).toBe(1);
+      expect(sample(after, 'switchboard_turn_auth_failures_total')).toBeGreaterThanOrEqual(0);
+      expect(after).toContain('switchboard_turn_dropped_total{reason="malformed"} 0');
+
+      // SIGHUP: new connections get the new certificate; the TLS allocation stays.
+      const second = writeCertificate(certFile, keyFile);
+      server.child.kill('SIGHUP');
+      await waitForLog(server, 'TLS certificate reloaded');
+      expect(await presentedFingerprint(tlsPort)).toBe(second);
+      expect(await overTls.refresh(600)).toBe(600);
+
+      // A broken file is refused and the current certificate kept.
+      writeFileSync(certFile, 'not a certificate');
+      server.child.kill('SIGHUP');
+      await waitForLog(server, 'TLS certificate reload failed; keeping the previous one');
+      expect(await presentedFingerprint(tlsPort)).toBe(second);
+
+      // SIGUSR1: drain. New allocations get 508, /readyz 503, existing allocations carry on.
+      server.child.kill('SIGUSR1');
+      await waitForLog(server, 'draining: new allocations are refused');
+      expect(await get(httpPort, '/readyz')).toEqual({ status: 503, body: '{"status":"draining"}' });
+      const late = new TurnClient({ server: { host: '127.0.0.1', port: udpPort }, ...clientOptions });
+      await expect(late.allocate()).rejects.toMatchObject({ status: 508 });
+      await late.close();
+      expect(await overUdp.refresh(600)).toBe(600);
+      expect(sample((await get(httpPort, '/metrics')).body, 'switchboard_turn_draining')).toBe(1);
+    } finally {
+      await overTls.close();
+      await overUdp.close();
+    }
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
 });
