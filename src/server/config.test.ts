@@ -645,7 +645,10 @@ describe('--dev', () => {
     }).config;
     expect(own.turn).toMatchObject({ cert: '/etc/cert.pem', key: '/etc/key.pem' });
     // The all-in-one server's HTTP port moves to loopback too.
-    const start = loadConfig({ dev: withCertificate, commandDefaults: { http: { listen: ['0.0.0.0:7880'] } } });
+    const start = loadConfig({
+      dev: withCertificate,
+      commandDefaults: { http: { listen: ['0.0.0.0:7880'] } },
+    });
     expect(start.config.http.listen).toEqual([{ host: '127.0.0.1', port: 7880 }]);
   });
 

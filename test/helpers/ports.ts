@@ -91,4 +91,8 @@ export const RELAY_PORT_RANGES = {
   harnessLongTerm: { min: 20800, max: 20999 },
   /** test/interop/coturn-harness.test.ts: coturn under its own tools, REST credentials. */
   harnessRest: { min: 21000, max: 21199 },
+  /** test/bench/turn-bench.test.ts: our server under the relay benchmark (kept apart from the interop block). */
+  benchOurs: { min: 23000, max: 23099 },
+  /** test/bench/turn-bench.test.ts: coturn under the relay benchmark. */
+  benchCoturn: { min: 23100, max: 23199 },
 } as const satisfies Record<string, PortRange>;
