@@ -5,8 +5,9 @@
  * next candidate is tried.
  */
 import { randomInt } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
+import { createLiteralSocket } from '../util/udp.js';
 import { TurnError } from './errors.js';
 
 /** Random candidates tried before a sequential scan of the range. */
@@ -26,7 +27,7 @@ export interface BoundServer {
 
 function bindUdp(host: string, port: number, family: 4 | 6): Promise<Socket | undefined> {
   return new Promise((resolve) => {
-    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    const socket = createLiteralSocket(family, { ipv6Only: family === 6 });
     const onError = () => {
       socket.close();
       resolve(undefined);

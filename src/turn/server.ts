@@ -12,7 +12,7 @@
  * its ClientPath (a UDP 5-tuple, or a TCP/TLS connection) and the table its
  * allocation lives in (the UDP listener's map, or the connection's).
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { connect as connectTcp, type Socket as TcpSocket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -36,6 +36,7 @@ import {
 } from '../stun/index.js';
 import { canonicalIp, ipFamily, type TransportAddress } from '../util/ip.js';
 import { type Log, silentLog } from '../util/log.js';
+import { createLiteralSocket } from '../util/udp.js';
 import {
   Allocation,
   type AllocationTable,
@@ -428,8 +429,7 @@ export class TurnServer {
     if (family === 0)
       throw new TurnError('ERR_TURN_INVALID_OPTION', `listen host "${address.host}" is not an IP address`);
     return new Promise((resolve, reject) => {
-      const socket = createSocket({
-        type: family === 6 ? 'udp6' : 'udp4',
+      const socket = createLiteralSocket(family, {
         ipv6Only: false,
         recvBufferSize: 4 * 1024 * 1024,
         sendBufferSize: 4 * 1024 * 1024,
