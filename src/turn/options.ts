@@ -4,6 +4,7 @@
  */
 import type { TransportAddress } from '../util/ip.js';
 import type { Log } from '../util/log.js';
+import type { AllocationQuota } from './quota.js';
 
 /** One address the server listens on. */
 export interface ListenAddress {
@@ -96,4 +97,17 @@ export interface TurnServerOptions {
   now?: () => number;
   /** Period of the expiry sweep, ms. Default 1000. 0 disables it (tests call `sweep()`). */
   sweepIntervalMs?: number;
+
+  // ---- For a server spread over threads (see threads.ts); a lone server leaves them unset. ----
+
+  /** Shared allocation quotas; default: counted here from userQuota and totalQuota. */
+  quota?: AllocationQuota;
+  /** Key of the nonces, shared so that any thread validates a nonce another issued. Default: random. */
+  nonceKey?: Buffer;
+  /** Bind the UDP listeners with SO_REUSEPORT so that several threads share a port (Node ≥ 22.12). */
+  reusePort?: boolean;
+  /** This server's thread, 0–255: the first byte of its RESERVATION-TOKENs. Default 0. */
+  threadIndex?: number;
+  /** Claims a RESERVATION-TOKEN another thread issued: that thread frees the port and says which. */
+  claimReservation?: (token: Buffer) => Promise<{ family: 4 | 6; host: string; port: number } | undefined>;
 }

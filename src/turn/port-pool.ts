@@ -115,6 +115,15 @@ export class PortPool {
     throw new TurnError('ERR_TURN_NO_RELAY_PORT', `no free relay port in ${this.minPort}-${this.maxPort}`);
   }
 
+  /**
+   * Binds one given UDP port, inside the range or not (a reservation handed
+   * over by another thread); undefined when it is taken.
+   */
+  async bindExact(host: string, port: number, family: 4 | 6): Promise<BoundSocket | undefined> {
+    if (this.inUse.has(this.key(host, port))) return undefined;
+    return this.tryBind(host, port, family);
+  }
+
   /** Listens on a free TCP port of the range for an RFC 6062 TCP allocation. */
   async bindTcp(host: string, family: 4 | 6): Promise<BoundServer> {
     for (const port of this.candidates()) {

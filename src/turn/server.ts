@@ -12,6 +12,8 @@
  * its ClientPath (a UDP 5-tuple, or a TCP/TLS connection) and the table its
  * allocation lives in (the UDP listener's map, or the connection's).
  */
+
+import { randomFillSync } from 'node:crypto';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { connect as connectTcp, type Socket as TcpSocket } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -52,6 +54,7 @@ import { TurnError } from './errors.js';
 import type { ListenAddress, TlsCredentials, TurnServerOptions } from './options.js';
 import { PeerFilter } from './peer-filter.js';
 import { type BoundSocket, PortPool } from './port-pool.js';
+import { type AllocationQuota, LocalQuota } from './quota.js';
 import { RateLimiter } from './rate-limiter.js';
 import { TurnStats } from './stats.js';
 import { type StreamConnection, StreamListener, type StreamMode } from './stream-listener.js';
@@ -169,7 +172,7 @@ export class TurnServer {
   private readonly streamConnections = new Set<StreamConnection>();
   private readonly relayHosts = new Map<4 | 6, { host: string; advertisedHost: string }>();
   private readonly reservations = new Map<string, Reservation>();
-  private readonly allocationsByQuotaKey = new Map<string, number>();
+  private readonly quota: AllocationQuota;
   /** Every live allocation, whatever its table. */
   private readonly liveAllocations = new Set<Allocation>();
   /** RFC 6062 peer connections by CONNECTION-ID. */
@@ -180,7 +183,6 @@ export class TurnServer {
   private readonly serverLimiter: ByteRateLimiter | undefined;
   private secureContext: SecureContext | undefined;
   private allocationCount = 0;
-  private pendingCount = 0;
   private draining = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -196,13 +198,18 @@ export class TurnServer {
       authSecrets: options.authSecrets,
       now: this.now,
     });
-    this.nonces = new NonceManager({ lifetimeSeconds: options.nonceLifetimeSeconds ?? 600, now: this.now });
+    this.nonces = new NonceManager({
+      lifetimeSeconds: options.nonceLifetimeSeconds ?? 600,
+      now: this.now,
+      ...(options.nonceKey ? { key: options.nonceKey } : {}),
+    });
     this.peers = new PeerFilter({
       allowLoopback: options.allowLoopbackPeers,
       allow: options.allowPeers,
       deny: options.denyPeers,
     });
     this.ports = new PortPool(options.minPort ?? 49152, options.maxPort ?? 65535);
+    this.quota = options.quota ?? new LocalQuota(options.userQuota ?? 0, options.totalQuota ?? 0);
     const rate = options.unauthenticatedRateLimit ?? 50;
     this.unauthenticatedLimiter = new RateLimiter({ perSecond: rate, burst: rate * 2, now: this.now });
     this.passwordAlgorithms = encodePasswordAlgorithms([PasswordAlgorithm.MD5, PasswordAlgorithm.SHA256]);
@@ -431,6 +438,8 @@ export class TurnServer {
     return new Promise((resolve, reject) => {
       const socket = createLiteralSocket(family, {
         ipv6Only: false,
+        // Several threads share the port; the kernel keeps each client's datagrams on one of them.
+        ...(this.options.reusePort ? { reusePort: true } : {}),
         recvBufferSize: 4 * 1024 * 1024,
         sendBufferSize: 4 * 1024 * 1024,
       });
@@ -806,34 +815,27 @@ export class TurnServer {
       return;
     }
     const credential = request.credential!;
-    const userQuota = this.options.userQuota ?? 0;
-    const totalQuota = this.options.totalQuota ?? 0;
-    if (userQuota > 0 && (this.allocationsByQuotaKey.get(credential.quotaKey) ?? 0) >= userQuota) {
-      this.sendError(request, ErrorCode.AllocationQuotaReached);
-      return;
-    }
-    if (totalQuota > 0 && this.allocationCount + this.pendingCount >= totalQuota) {
-      this.sendError(request, ErrorCode.InsufficientCapacity);
-      return;
-    }
     let reservation: Reservation | undefined;
     if (token) {
-      const tokenKey = token.toString('hex');
-      reservation = this.reservations.get(tokenKey);
-      if (!reservation || reservation.expiresAt <= this.now()) {
+      table.pending.set(path.key, transaction);
+      reservation = await this.takeReservation(token);
+      table.pending.delete(path.key);
+      if (!reservation) {
         this.sendError(request, ErrorCode.InsufficientCapacity, 'Unknown or expired RESERVATION-TOKEN');
         return;
       }
-      this.reservations.delete(tokenKey);
     }
 
-    // Everything validated: take resources.
+    // Everything validated: take a quota slot, then ports. Retransmissions meanwhile wait.
     table.pending.set(path.key, transaction);
-    this.pendingCount++;
-    this.allocationsByQuotaKey.set(
-      credential.quotaKey,
-      (this.allocationsByQuotaKey.get(credential.quotaKey) ?? 0) + 1,
-    );
+    const refusal = await this.quota.acquire(credential.quotaKey);
+    if (refusal) {
+      table.pending.delete(path.key);
+      if (reservation) this.ports.release(reservation.relay.host, reservation.relay.bound);
+      if (refusal === 'user') this.sendError(request, ErrorCode.AllocationQuotaReached);
+      else this.sendError(request, ErrorCode.InsufficientCapacity);
+      return;
+    }
     const relays: Relay[] = [];
     let tcpRelay: TcpRelay | undefined;
     let reservedToken: Buffer | undefined;
@@ -876,11 +878,10 @@ export class TurnServer {
       return;
     }
     table.pending.delete(path.key);
-    this.pendingCount--;
     if (this.closed || request.connection?.isClosed) {
       // The server or the client's connection closed while ports were being bound.
       releaseAll();
-      this.decrementQuota(credential.quotaKey);
+      this.quota.release(credential.quotaKey);
       return;
     }
 
@@ -982,24 +983,61 @@ export class TurnServer {
 
   private unpend(table: AllocationTable, key: string, quotaKey: string): void {
     table.pending.delete(key);
-    this.pendingCount--;
-    this.decrementQuota(quotaKey);
-  }
-
-  private decrementQuota(quotaKey: string): void {
-    const count = (this.allocationsByQuotaKey.get(quotaKey) ?? 1) - 1;
-    if (count <= 0) this.allocationsByQuotaKey.delete(quotaKey);
-    else this.allocationsByQuotaKey.set(quotaKey, count);
+    this.quota.release(quotaKey);
   }
 
   private reserve(relay: Relay): Buffer {
     const token = Buffer.allocUnsafe(8);
     do {
-      token.writeUInt32BE((Math.random() * 0x100000000) >>> 0, 0);
-      token.writeUInt32BE((Math.random() * 0x100000000) >>> 0, 4);
+      randomFillSync(token);
+      // The first byte names the thread that holds the port (threads.ts).
+      token[0] = this.options.threadIndex ?? 0;
     } while (this.reservations.has(token.toString('hex')));
     this.reservations.set(token.toString('hex'), { relay, expiresAt: this.now() + RESERVATION_LIFETIME_MS });
     return token;
+  }
+
+  /**
+   * The reservation of a RESERVATION-TOKEN: this server's own, or, when
+   * another thread issued it, the same port handed over by that thread.
+   */
+  private async takeReservation(token: Buffer): Promise<Reservation | undefined> {
+    const tokenKey = token.toString('hex');
+    const own = this.reservations.get(tokenKey);
+    if (own) {
+      this.reservations.delete(tokenKey);
+      if (own.expiresAt > this.now()) return own;
+      this.ports.release(own.relay.host, own.relay.bound);
+      return undefined;
+    }
+    const claim = this.options.claimReservation;
+    if (!claim || token[0] === (this.options.threadIndex ?? 0)) return undefined;
+    const released = await claim(Buffer.from(token));
+    if (!released) return undefined;
+    const bound = await this.ports.bindExact(released.host, released.port, released.family);
+    if (!bound) return undefined;
+    const relayHost = this.relayHosts.get(released.family);
+    const advertisedHost = relayHost?.host === released.host ? relayHost.advertisedHost : released.host;
+    return {
+      relay: { family: released.family, host: released.host, advertisedHost, bound },
+      expiresAt: this.now() + RESERVATION_LIFETIME_MS,
+    };
+  }
+
+  /**
+   * Gives up a reservation this server holds so that another thread can bind
+   * its port for the client that presented the token. Returns the port, or
+   * undefined for an unknown or expired token.
+   */
+  releaseReservation(token: Buffer): { family: 4 | 6; host: string; port: number } | undefined {
+    const tokenKey = token.toString('hex');
+    const reservation = this.reservations.get(tokenKey);
+    if (!reservation) return undefined;
+    this.reservations.delete(tokenKey);
+    const { relay } = reservation;
+    this.ports.release(relay.host, relay.bound);
+    if (reservation.expiresAt <= this.now()) return undefined;
+    return { family: relay.family, host: relay.host, port: relay.bound.port };
   }
 
   /** RFC 8656 §7.2: min(requested, max), but never below the default. */
@@ -1525,7 +1563,7 @@ export class TurnServer {
     allocation.table.allocations.delete(allocation.path.key);
     this.liveAllocations.delete(allocation);
     this.allocationCount--;
-    this.decrementQuota(allocation.quotaKey);
+    this.quota.release(allocation.quotaKey);
     for (const relay of allocation.relays) this.ports.release(relay.host, relay.bound);
     if (allocation.tcpRelay) this.ports.release(allocation.tcpRelay.host, allocation.tcpRelay.bound);
     for (const connection of [...allocation.peerConnections.values()]) this.closePeerConnection(connection);
