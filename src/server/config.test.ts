@@ -76,6 +76,7 @@ describe('defaults', () => {
         allocationBandwidth: 0,
         userBandwidth: 0,
         totalBandwidth: 0,
+        threads: 0,
       },
     });
   });

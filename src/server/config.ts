@@ -156,6 +156,7 @@ const turnSection = z
     userBandwidth: count.default(0),
     totalBandwidth: count.default(0),
     alternateServer: listenAddress.optional(),
+    threads: z.number().int().min(0).max(64).default(0),
   })
   .superRefine((turn, ctx) => {
     if ((turn.cert === undefined) !== (turn.key === undefined)) {
@@ -372,6 +373,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: 'alternate-server',
     valueName: 'IP:PORT',
     help: 'where a draining server (SIGUSR1) sends new allocations (300), else they get 508',
+  },
+  {
+    path: 'turn.threads',
+    kind: 'integer',
+    flag: 'threads',
+    valueName: 'N',
+    help: 'threads relaying UDP, 0 = one per core (needs Node ≥ 22.12 on Linux, else 1)',
   },
   {
     path: 'http.listen',

@@ -4,8 +4,9 @@
  * so that metrics cost nothing between scrapes.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { TurnServer } from '../turn/server.js';
-import type { TurnStats } from '../turn/stats.js';
+import type { TurnGauges } from '../turn/server.js';
+import { TurnStats } from '../turn/stats.js';
+import type { TurnBackend } from './turn-threads.js';
 
 /** Reasons a datagram or message is dropped, as the `reason` label spells them, and their counter. */
 const DROP_REASONS: readonly [string, keyof TurnStats][] = [
@@ -35,15 +36,28 @@ function mirroredCounter(registry: Registry, name: string, help: string, read: (
 /** The registry of one process: Node's default metrics plus those of each service registered. */
 export class Metrics {
   readonly registry = new Registry();
+  /** Taken before each scrape, read by the collectors: one snapshot per scrape, however many threads. */
+  private turnSnapshot: { stats: TurnStats; gauges: TurnGauges } | undefined;
+  private readonly refreshers: (() => Promise<void>)[] = [];
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
   }
 
   /** Registers the TURN server's counters and gauges. */
-  addTurn(server: TurnServer): void {
+  addTurn(server: TurnBackend): void {
     const { registry } = this;
-    const stats = server.stats;
+    const empty = {
+      stats: new TurnStats(),
+      gauges: { allocations: 0, permissions: 0, channels: 0, streamConnections: 0, peerConnections: 0 },
+    };
+    this.refreshers.push(async () => {
+      this.turnSnapshot = await server.snapshot();
+    });
+    // Views of the latest snapshot, read by the collectors below.
+    const snapshot = () => this.turnSnapshot ?? empty;
+    const stats = () => snapshot().stats;
+    const current = () => snapshot().gauges;
     const prefix = 'switchboard_turn_';
     const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
       new Gauge({
@@ -55,19 +69,15 @@ export class Metrics {
           collect(this);
         },
       });
-    gauge('allocations', 'Live allocations.', [], (g) => g.set(server.gauges().allocations));
-    gauge('permissions', 'Live permissions of all allocations.', [], (g) =>
-      g.set(server.gauges().permissions),
-    );
-    gauge('channels', 'Live channel bindings of all allocations.', [], (g) =>
-      g.set(server.gauges().channels),
-    );
+    gauge('allocations', 'Live allocations.', [], (g) => g.set(current().allocations));
+    gauge('permissions', 'Live permissions of all allocations.', [], (g) => g.set(current().permissions));
+    gauge('channels', 'Live channel bindings of all allocations.', [], (g) => g.set(current().channels));
     gauge(
       'tcp_connections',
       'Open TCP/TLS connections: from clients, and RFC 6062 peer connections.',
       ['kind'],
       (g) => {
-        const now = server.gauges();
+        const now = current();
         g.set({ kind: 'client' }, now.streamConnections);
         g.set({ kind: 'peer' }, now.peerConnections);
       },
@@ -79,61 +89,61 @@ export class Metrics {
       registry,
       `${prefix}allocations_created_total`,
       'Allocations created.',
-      () => stats.allocationsCreated,
+      () => stats().allocationsCreated,
     );
     mirroredCounter(
       registry,
       `${prefix}allocations_expired_total`,
       'Allocations that expired.',
-      () => stats.allocationsExpired,
+      () => stats().allocationsExpired,
     );
     mirroredCounter(
       registry,
       `${prefix}allocations_deleted_total`,
       'Allocations deleted by the client or a closed connection.',
-      () => stats.allocationsDeleted,
+      () => stats().allocationsDeleted,
     );
     mirroredCounter(
       registry,
       `${prefix}binding_requests_total`,
       'STUN Binding requests answered.',
-      () => stats.bindingRequests,
+      () => stats().bindingRequests,
     );
     mirroredCounter(
       registry,
       `${prefix}auth_failures_total`,
       'Requests that failed authentication.',
-      () => stats.authFailures,
+      () => stats().authFailures,
     );
     mirroredCounter(
       registry,
       `${prefix}error_responses_total`,
       'STUN error responses sent.',
-      () => stats.errorResponses,
+      () => stats().errorResponses,
     );
     mirroredCounter(
       registry,
       `${prefix}refused_draining_total`,
       'Allocate requests refused while draining.',
-      () => stats.refusedDraining,
+      () => stats().refusedDraining,
     );
     mirroredCounter(
       registry,
       `${prefix}tcp_connections_accepted_total`,
       'TCP/TLS client connections accepted.',
-      () => stats.streamConnectionsAccepted,
+      () => stats().streamConnectionsAccepted,
     );
     mirroredCounter(
       registry,
       `${prefix}tcp_connections_rejected_total`,
       'TCP/TLS connections closed before they were ready (bad first byte, failed TLS handshake, timeout, capacity).',
-      () => stats.streamConnectionsRejected,
+      () => stats().streamConnectionsRejected,
     );
     mirroredCounter(
       registry,
       `${prefix}internal_errors_total`,
       'Exceptions caught at a socket boundary.',
-      () => stats.internalErrors,
+      () => stats().internalErrors,
     );
     new Counter({
       name: `${prefix}relayed_packets_total`,
@@ -142,8 +152,8 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc({ direction: 'to_peer' }, stats.packetsToPeer);
-        this.inc({ direction: 'to_client' }, stats.packetsToClient);
+        this.inc({ direction: 'to_peer' }, stats().packetsToPeer);
+        this.inc({ direction: 'to_client' }, stats().packetsToClient);
       },
     });
     new Counter({
@@ -153,8 +163,8 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc({ direction: 'to_peer' }, stats.bytesToPeer);
-        this.inc({ direction: 'to_client' }, stats.bytesToClient);
+        this.inc({ direction: 'to_peer' }, stats().bytesToPeer);
+        this.inc({ direction: 'to_client' }, stats().bytesToClient);
       },
     });
     new Counter({
@@ -164,13 +174,14 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const [reason, field] of DROP_REASONS) this.inc({ reason }, stats[field]);
+        for (const [reason, field] of DROP_REASONS) this.inc({ reason }, stats()[field]);
       },
     });
   }
 
   /** The exposition text and its content type. */
   async render(): Promise<{ contentType: string; body: string }> {
+    await Promise.all(this.refreshers.map((refresh) => refresh()));
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -10,6 +10,10 @@ import { formatTransportAddress } from '../util/ip.js';
 import type { Log } from '../util/log.js';
 import { type Config, toTurnServerOptions } from './config.js';
 import { childLog } from './logger.js';
+import { resolveThreadCount, reusePortSupported, type TurnBackend, TurnThreads } from './turn-threads.js';
+
+/** Worker threads run the compiled build; from TypeScript sources (tests) the server runs on one thread. */
+const THREADS_AVAILABLE = import.meta.url.endsWith('.js');
 
 /** A bound listener as the TURN server reports it. */
 export interface BoundAddress {
@@ -74,14 +78,17 @@ export function describeTurnSettings(config: Config): Record<string, unknown> {
 
 /** A running STUN/TURN service. */
 export class TurnService {
-  /** The server, for stats and tests. */
-  readonly server: TurnServer;
+  /** The server: one TurnServer, or TurnThreads spreading it over worker threads. */
+  readonly server: TurnBackend;
+  /** Threads the server runs on. */
+  readonly threads: number;
   private readonly config: Config;
   private readonly log: Log;
   private closing: Promise<void> | undefined;
 
-  private constructor(server: TurnServer, config: Config, log: Log) {
+  private constructor(server: TurnBackend, threads: number, config: Config, log: Log) {
     this.server = server;
+    this.threads = threads;
     this.config = config;
     this.log = log;
   }
@@ -92,12 +99,26 @@ export class TurnService {
    */
   static async start(config: Config, log: Log): Promise<TurnService> {
     const tls = readTlsCredentials(config);
-    const server = new TurnServer({
+    const options = {
       ...toTurnServerOptions(config, childLog(log, { service: 'turn' })),
       ...(tls ? { tls } : {}),
-    });
-    await server.start();
-    const service = new TurnService(server, config, log);
+    };
+    const threads = THREADS_AVAILABLE ? resolveThreadCount(config.turn.threads) : 1;
+    if (config.turn.threads > 1 && !reusePortSupported()) {
+      log.warn(
+        { service: 'turn', threads: config.turn.threads, node: process.version },
+        'TURN runs on one thread: sharing a UDP port between threads (SO_REUSEPORT) needs Node 22.12 or later on Linux',
+      );
+    }
+    let server: TurnBackend;
+    if (threads > 1) {
+      server = await TurnThreads.start(options, threads, log, config.log.level);
+    } else {
+      const single = new TurnServer(options);
+      await single.start();
+      server = single;
+    }
+    const service = new TurnService(server, threads, config, log);
     log.info(
       {
         service: 'turn',
@@ -105,6 +126,7 @@ export class TurnService {
           ...formatListenAddresses(server.addresses, tls ? 'udp+tcp+tls' : 'udp+tcp'),
           ...formatListenAddresses(server.tlsAddresses, 'tls'),
         ],
+        threads,
         ...describeTurnSettings(config),
       },
       'STUN/TURN service started',

@@ -94,6 +94,15 @@ interface Request {
   integrity?: IntegrityAlgorithm;
 }
 
+/** Gauges of a server, counted when asked. */
+export interface TurnGauges {
+  allocations: number;
+  permissions: number;
+  channels: number;
+  streamConnections: number;
+  peerConnections: number;
+}
+
 /** A bound listening address as the server reports it. */
 export interface BoundListenAddress {
   host: string;
@@ -149,6 +158,21 @@ function firstInterfaceAddress(family: 4 | 6): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The TLS context of TURN over TLS (TLS 1.2 and 1.3). Throws a TurnError
+ * (ERR_TURN_INVALID_OPTION) when the certificate or key does not load.
+ */
+export function createTlsContext(credentials: TlsCredentials): SecureContext {
+  try {
+    return createSecureContext({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' });
+  } catch (error) {
+    throw new TurnError(
+      'ERR_TURN_INVALID_OPTION',
+      `TLS certificate or key does not load: ${(error as Error).message}`,
+    );
+  }
 }
 
 /** A STUN/TURN server over UDP, TCP and TLS. */
@@ -253,13 +277,7 @@ export class TurnServer {
   }
 
   /** Gauges for metrics, counted now: permissions, channels and connections of live allocations. */
-  gauges(): {
-    allocations: number;
-    permissions: number;
-    channels: number;
-    streamConnections: number;
-    peerConnections: number;
-  } {
+  gauges(): TurnGauges {
     const now = this.now();
     let permissions = 0;
     let channels = 0;
@@ -274,6 +292,11 @@ export class TurnServer {
       streamConnections: this.streamConnections.size,
       peerConnections: this.peerConnections.size,
     };
+  }
+
+  /** Stats and gauges as of now (the backend interface the service layer uses). */
+  async snapshot(): Promise<{ stats: TurnStats; gauges: TurnGauges }> {
+    return { stats: { ...this.stats }, gauges: this.gauges() };
   }
 
   /**
@@ -300,14 +323,7 @@ export class TurnServer {
   }
 
   private buildSecureContext(credentials: TlsCredentials): SecureContext {
-    try {
-      return createSecureContext({ cert: credentials.cert, key: credentials.key, minVersion: 'TLSv1.2' });
-    } catch (error) {
-      throw new TurnError(
-        'ERR_TURN_INVALID_OPTION',
-        `TLS certificate or key does not load: ${(error as Error).message}`,
-      );
-    }
+    return createTlsContext(credentials);
   }
 
   /** Binds every listener and starts the expiry sweep. */
@@ -1016,6 +1032,10 @@ export class TurnServer {
     if (!released) return undefined;
     const bound = await this.ports.bindExact(released.host, released.port, released.family);
     if (!bound) return undefined;
+    this.log.debug(
+      { fromThread: token[0], port: released.port },
+      'reserved port handed over by another thread',
+    );
     const relayHost = this.relayHosts.get(released.family);
     const advertisedHost = relayHost?.host === released.host ? relayHost.advertisedHost : released.host;
     return {

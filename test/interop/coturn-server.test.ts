@@ -193,6 +193,10 @@ describeWithTools('our TurnClient against coturn turnserver', coturn, () => {
         expect(allocation.mapped).toEqual({ family: 4, address: '127.0.0.1', port: local.port });
         expect(allocation.lifetime).toBeGreaterThan(0);
         expect(allocation.lifetime).toBeLessThanOrEqual(3600);
+        // coturn writes the line after it answers: give its log a moment to arrive.
+        for (let waited = 0; waited < 3000 && !mode.logUser.test(server.log()); waited += 20) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         expect(server.log()).toMatch(mode.logUser);
       });
 
