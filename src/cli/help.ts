@@ -8,7 +8,8 @@ import { CONFIG_FILE_ENV, defaultConfig, SETTINGS, type SettingSpec } from '../s
 export type ServerCommand = 'start' | 'turn';
 
 const COMMAND_SUMMARIES: Record<ServerCommand, string> = {
-  start: 'Runs the all-in-one server. Today that is the STUN/TURN service; signaling and media come next.',
+  start:
+    'Runs the all-in-one server. Today that is the STUN/TURN service and HTTP on 7880 (metrics, health); signaling and media come next.',
   turn: 'Runs the STUN/TURN server alone.',
 };
 
