@@ -54,6 +54,9 @@ port.on('message', (message: ToThread) => {
     case 'drain':
       server.drain();
       return;
+    case 'go':
+      server.acceptTraffic();
+      return;
     case 'tls':
       try {
         server.setTlsCredentials(message.credentials);

@@ -75,6 +75,7 @@ export interface TurnThreadData {
 /** Messages from the main thread to a worker. */
 export type ToThread =
   | { type: 'drain' }
+  | { type: 'go' }
   | { type: 'tls'; credentials: TlsCredentials }
   | { type: 'snapshot'; id: number }
   | { type: 'release-reservation'; id: number; token: Uint8Array }
@@ -189,6 +190,7 @@ export class TurnThreads implements TurnBackend {
       ...plain,
       nonceKey,
       reusePort: true,
+      startPaused: true,
       totalBandwidth: Math.floor((options.totalBandwidth ?? 0) / count),
     };
     try {
@@ -219,6 +221,8 @@ export class TurnThreads implements TurnBackend {
       await threads.close();
       throw error;
     }
+    // Every socket has joined the port's group: the kernel's choice of thread per client is final.
+    for (const thread of threads.threads) thread.worker.postMessage({ type: 'go' } satisfies ToThread);
     log.info({ threads: count }, 'TURN runs on several threads (SO_REUSEPORT)');
     return threads;
   }

@@ -106,6 +106,12 @@ export interface TurnServerOptions {
   nonceKey?: Buffer;
   /** Bind the UDP listeners with SO_REUSEPORT so that several threads share a port (Node ≥ 22.12). */
   reusePort?: boolean;
+  /**
+   * Drop UDP datagrams until `acceptTraffic()`. Threads that share a port
+   * start this way: the kernel reassigns clients to sockets each time one
+   * joins the group, so no allocation may be made before the last has.
+   */
+  startPaused?: boolean;
   /** This server's thread, 0–255: the first byte of its RESERVATION-TOKENs. Default 0. */
   threadIndex?: number;
   /** Claims a RESERVATION-TOKEN another thread issued: that thread frees the port and says which. */

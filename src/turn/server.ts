@@ -55,7 +55,7 @@ import type { ListenAddress, TlsCredentials, TurnServerOptions } from './options
 import { PeerFilter } from './peer-filter.js';
 import { type BoundSocket, PortPool } from './port-pool.js';
 import { type AllocationQuota, LocalQuota } from './quota.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter } from '../util/rate-limiter.js';
 import { TurnStats } from './stats.js';
 import { type StreamConnection, StreamListener, type StreamMode } from './stream-listener.js';
 
@@ -208,6 +208,7 @@ export class TurnServer {
   private secureContext: SecureContext | undefined;
   private allocationCount = 0;
   private draining = false;
+  private accepting: boolean;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -240,6 +241,7 @@ export class TurnServer {
     this.maxLifetimeMs = (options.maxLifetimeSeconds ?? 3600) * 1000;
     this.defaultLifetimeMs = Math.min((options.defaultLifetimeSeconds ?? 600) * 1000, this.maxLifetimeMs);
     this.software = options.software ?? 'Switchboard';
+    this.accepting = options.startPaused !== true;
     if ((options.totalBandwidth ?? 0) > 0) {
       this.serverLimiter = new ByteRateLimiter(options.totalBandwidth!, this.now());
     }
@@ -509,8 +511,14 @@ export class TurnServer {
     };
   }
 
+  /** Starts handling UDP datagrams after `startPaused`. */
+  acceptTraffic(): void {
+    this.accepting = true;
+  }
+
   /** Entry point for every datagram a client sends on a UDP listener (RFC 7983 demultiplexing). */
   private onDatagram(listener: UdpListener, data: Buffer, rinfo: RemoteInfo): void {
+    if (!this.accepting) return;
     if (isChannelData(data)) {
       const allocation = listener.allocations.get(`${rinfo.address}|${rinfo.port}`);
       this.onChannelData(allocation, data);
