@@ -9,7 +9,7 @@ export type ServerCommand = 'start' | 'turn';
 
 const COMMAND_SUMMARIES: Record<ServerCommand, string> = {
   start:
-    'Runs the all-in-one server. Today that is the STUN/TURN service and HTTP on 7880 (metrics, health); signaling and media come next.',
+    'Runs the all-in-one server: STUN/TURN, and on HTTP port 7880 signaling (/rtc), the admin API (/api), the demo page (/), metrics and health. Media comes next.',
   turn: 'Runs the STUN/TURN server alone.',
 };
 
@@ -22,6 +22,7 @@ Switchboard: signaling, STUN/TURN and an SFU in one WebRTC server.
 Commands:
   start [--dev]      run the all-in-one server (--dev: local setup, no file needed)
   turn               run the STUN/TURN server alone
+  token              print an access token (switchboard token --help)
   help [COMMAND]     show help, for one command with its flags
   version            print the version
 
@@ -74,5 +75,26 @@ Repeatable flags replace a list from an earlier source. See docs/configuration.m
 
 Flags:
 ${rows.join('\n')}
+`;
+}
+
+/** Help for `switchboard token`. */
+export function tokenHelp(): string {
+  return `Usage: switchboard token --room ROOM --identity ID [flags]
+       switchboard token --grant admin --identity ID [flags]
+
+Prints an access token (a JWT signed with an API key) on its last line.
+
+Flags:
+${row('--room ROOM', 'room the token admits to (not with --grant admin alone)')}
+${row('--identity ID', 'identity of the participant')}
+${row('--name NAME', 'display name (default: the identity)')}
+${row('--grant LIST', 'grants, comma-separated or repeated: join, publish, subscribe, data, admin, record')}
+${row('', '(default join,publish,subscribe,data; admin alone without --room)')}
+${row('--ttl DURATION', 'lifetime: 90s, 15m, 6h, 7d (default 6h)')}
+${row('--metadata JSON', 'initial participant metadata')}
+${row('--dev', 'sign with the development key of "switchboard start --dev"')}
+${row('--api-key KEY:SECRET', 'sign with this key (else the first of the configuration)')}
+${row('-c, --config FILE', `YAML configuration file (or ${CONFIG_FILE_ENV}); SWITCHBOARD_SIGNALING_API_KEYS works too`)}
 `;
 }

@@ -17,7 +17,8 @@ import { exitOnSignals } from '../server/lifecycle.js';
 import { createLogger } from '../server/logger.js';
 import { packageVersion } from '../server/version.js';
 import type { Log } from '../util/log.js';
-import { commandHelp, generalHelp, type ServerCommand } from './help.js';
+import { commandHelp, generalHelp, type ServerCommand, tokenHelp } from './help.js';
+import { runToken } from './token.js';
 
 const SERVER_COMMANDS: readonly string[] = ['start', 'turn'] satisfies ServerCommand[];
 
@@ -45,9 +46,11 @@ async function main(args: string[]): Promise<number | undefined> {
     const topic = rest[0];
     if (topic === undefined) process.stdout.write(generalHelp());
     else if (isServerCommand(topic)) process.stdout.write(commandHelp(topic));
-    else return fail([`no help for "${topic}"`], 'Commands: start, turn, help, version.');
+    else if (topic === 'token') process.stdout.write(tokenHelp());
+    else return fail([`no help for "${topic}"`], 'Commands: start, turn, token, help, version.');
     return 0;
   }
+  if (command === 'token') return runToken(rest, process.env);
   if (command === 'version' || command === '--version') {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
@@ -98,7 +101,7 @@ async function runServer(command: ServerCommand, args: string[]): Promise<number
     'starting',
   );
   for (const warning of loaded.warnings) log.warn({}, warning);
-  starting = startServices(command, config, log).then(
+  starting = startServices(command, config, log, dev !== undefined).then(
     (running) => ({ running }),
     (error: unknown) => ({ error }),
   );
@@ -126,9 +129,14 @@ async function runServer(command: ServerCommand, args: string[]): Promise<number
 /** What a server command leaves running. */
 type Running = App;
 
-async function startServices(_command: ServerCommand, config: Config, log: Log): Promise<Running> {
-  // `turn` and `start` run the same services today; their defaults differ (see runServer).
-  return App.start(config, log);
+async function startServices(
+  command: ServerCommand,
+  config: Config,
+  log: Log,
+  dev: boolean,
+): Promise<Running> {
+  // `turn` is the STUN/TURN server alone; `start` adds signaling, the admin API and the demo.
+  return App.start(config, log, { signaling: command === 'start', dev });
 }
 
 const exitCode = await main(process.argv.slice(2));

@@ -131,6 +131,36 @@ const httpSection = z.strictObject({
   listen: z.array(listenAddress).default([]),
 });
 
+/** "KEY:SECRET", split at the first colon; keys are ids, secrets at least 32 characters (HS256). */
+const apiKey = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const colon = value.indexOf(':');
+    return colon === -1 ? null : { key: value.slice(0, colon), secret: value.slice(colon + 1) };
+  },
+  z.strictObject(
+    {
+      key: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits, _ . or -'),
+      secret: z.string().min(32, 'must be at least 32 characters'),
+    },
+    { error: 'must be KEY:SECRET' },
+  ),
+);
+
+const signalingSection = z.strictObject({
+  apiKeys: z.array(apiKey).default([]),
+  maxParticipants: z.number().int().min(1).max(10_000).default(100),
+  emptyTimeout: seconds.default(30),
+  resumeGrace: seconds.default(15),
+  maxConnections: z.number().int().min(1).max(1_000_000).default(20_000),
+  turnCredentialTtl: seconds.default(21_600),
+  turnHost: z.string().min(1).max(253).optional(),
+  externalTurnUrls: z
+    .array(z.string().regex(/^(stun|stuns|turn|turns):[^\s]+$/, 'must be a stun:, turn: or turns: URL'))
+    .default([]),
+  externalTurnSecret: z.string().min(1).optional(),
+});
+
 const turnSection = z
   .strictObject({
     listen: z.array(listenAddress).min(1).prefault(['0.0.0.0:3478']),
@@ -188,6 +218,7 @@ const turnSection = z
 export const configSchema = z.strictObject({
   log: logSection.prefault({}),
   http: httpSection.prefault({}),
+  signaling: signalingSection.prefault({}),
   turn: turnSection.prefault({}),
 });
 
@@ -380,6 +411,71 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: 'threads',
     valueName: 'N',
     help: 'threads relaying UDP, 0 = one per core (needs Node ≥ 22.12 on Linux, else 1)',
+  },
+  {
+    path: 'signaling.apiKeys',
+    kind: 'list',
+    flag: 'api-key',
+    valueName: 'KEY:SECRET',
+    help: 'API key and secret that sign access tokens (HS256), repeatable',
+    secret: true,
+  },
+  {
+    path: 'signaling.maxParticipants',
+    kind: 'integer',
+    flag: 'max-participants',
+    valueName: 'N',
+    help: 'participants a room takes unless created with another limit',
+  },
+  {
+    path: 'signaling.emptyTimeout',
+    kind: 'integer',
+    flag: 'empty-timeout',
+    valueName: 'SECONDS',
+    help: 'how long an empty room stays open',
+  },
+  {
+    path: 'signaling.resumeGrace',
+    kind: 'integer',
+    flag: 'resume-grace',
+    valueName: 'SECONDS',
+    help: 'how long a participant whose connection dropped may resume its session',
+  },
+  {
+    path: 'signaling.maxConnections',
+    kind: 'integer',
+    flag: 'max-connections',
+    valueName: 'N',
+    help: 'open signaling WebSocket connections allowed',
+  },
+  {
+    path: 'signaling.turnCredentialTtl',
+    kind: 'integer',
+    flag: 'turn-credential-ttl',
+    valueName: 'SECONDS',
+    help: 'lifetime of the TURN credentials handed to participants',
+  },
+  {
+    path: 'signaling.turnHost',
+    kind: 'string',
+    flag: 'turn-host',
+    valueName: 'HOST',
+    help: 'host name in the embedded TURN server URLs (default: the host the client dialed)',
+  },
+  {
+    path: 'signaling.externalTurnUrls',
+    kind: 'list',
+    flag: 'external-turn',
+    valueName: 'URL',
+    help: 'another STUN/TURN server for participants (turn:coturn.example.org:3478), repeatable',
+  },
+  {
+    path: 'signaling.externalTurnSecret',
+    kind: 'string',
+    flag: 'external-turn-secret',
+    valueName: 'SECRET',
+    help: 'TURN REST API secret of the external TURN servers (coturn static-auth-secret)',
+    secret: true,
   },
   {
     path: 'http.listen',
@@ -782,6 +878,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     // Added to, not replacing, what the sources configured: --dev also works beside real users.
     appendTo(tree, 'turn.users', { name: options.dev.userName, password: options.dev.password });
     appendTo(tree, 'turn.authSecrets', options.dev.secret);
+    if (options.dev.apiKey && options.dev.apiSecret) {
+      appendTo(tree, 'signaling.apiKeys', `${options.dev.apiKey}:${options.dev.apiSecret}`);
+    }
     const { certFile, keyFile } = options.dev;
     if (
       certFile &&

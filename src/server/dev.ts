@@ -10,11 +10,21 @@ import { join } from 'node:path';
 import { createRestCredential } from '../turn/rest-credentials.js';
 import { generateSelfSignedCertificate } from '../util/certificate.js';
 
-/** A static user and a TURN REST API secret made up for a development run. */
+/**
+ * The development API key and secret. Fixed, unlike the TURN credentials, so
+ * that tokens made with `switchboard token --dev` keep working across
+ * restarts; never accepted without `--dev`.
+ */
+export const DEV_API_KEY = 'devkey';
+export const DEV_API_SECRET = 'switchboard-development-secret-never-use-in-production';
+
+/** A static user and a TURN REST API secret made up for a development run, and the API key. */
 export interface DevCredentials {
   userName: string;
   password: string;
   secret: string;
+  apiKey?: string;
+  apiSecret?: string;
   /** A self-signed certificate for TURN over TLS, used unless one is configured. */
   certFile?: string;
   keyFile?: string;
@@ -41,6 +51,8 @@ export function createDevCredentials(): DevCredentials {
     userName: 'dev',
     password: randomBytes(16).toString('base64url'),
     secret: randomBytes(16).toString('base64url'),
+    apiKey: DEV_API_KEY,
+    apiSecret: DEV_API_SECRET,
   };
 }
 
@@ -71,6 +83,9 @@ export function formatDevBanner(
     `  static user        ${credentials.userName}`,
     `  password           ${credentials.password}`,
     `  TURN REST secret   ${credentials.secret}`,
+    ...(credentials.apiKey
+      ? [`  API key            ${credentials.apiKey}`, `  API secret         ${credentials.apiSecret}`]
+      : []),
     `  REST credential    username ${rest.username}`,
     `                     password ${rest.password}   (valid 24 hours)`,
     '',

@@ -6,6 +6,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { TurnGauges } from '../turn/server.js';
 import { TurnStats } from '../turn/stats.js';
+import type { SignalingService } from './signaling-service.js';
 import type { TurnBackend } from './turn-threads.js';
 
 /** Reasons a datagram or message is dropped, as the `reason` label spells them, and their counter. */
@@ -177,6 +178,55 @@ export class Metrics {
         for (const [reason, field] of DROP_REASONS) this.inc({ reason }, stats()[field]);
       },
     });
+  }
+
+  /** Registers the signaling service's gauges and counters. */
+  addSignaling(signaling: SignalingService): void {
+    const { registry } = this;
+    const stats = signaling.rooms.stats;
+    const prefix = 'switchboard_signaling_';
+    new Gauge({
+      name: `${prefix}rooms`,
+      help: 'Open rooms.',
+      registers: [registry],
+      collect() {
+        this.set(signaling.rooms.size);
+      },
+    });
+    new Gauge({
+      name: `${prefix}participants`,
+      help: 'Participants in all rooms, connected or within their resume grace period.',
+      registers: [registry],
+      collect() {
+        this.set(signaling.rooms.participantCount());
+      },
+    });
+    new Gauge({
+      name: `${prefix}connections`,
+      help: 'Open signaling WebSocket connections.',
+      registers: [registry],
+      collect() {
+        this.set(signaling.server.connectionCount);
+      },
+    });
+    const counters: [string, string, keyof typeof stats][] = [
+      ['rooms_created_total', 'Rooms created.', 'roomsCreated'],
+      ['rooms_closed_total', 'Rooms closed.', 'roomsClosed'],
+      ['participants_joined_total', 'Participants that joined.', 'participantsJoined'],
+      ['participants_left_total', 'Participants that left, timed out or were removed.', 'participantsLeft'],
+      ['sessions_resumed_total', 'Sessions resumed after a dropped connection.', 'sessionsResumed'],
+      ['messages_relayed_total', 'Messages relayed to participants (per recipient).', 'messagesRelayed'],
+      ['messages_refused_total', 'Messages answered with an error.', 'messagesRefused'],
+      ['connections_total', 'WebSocket connections opened.', 'connectionsOpened'],
+      [
+        'connections_rate_limited_total',
+        'Connections closed for sending too fast.',
+        'connectionsRateLimited',
+      ],
+    ];
+    for (const [name, help, field] of counters) {
+      mirroredCounter(registry, prefix + name, help, () => stats[field]);
+    }
   }
 
   /** The exposition text and its content type. */

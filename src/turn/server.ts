@@ -38,6 +38,7 @@ import {
 } from '../stun/index.js';
 import { canonicalIp, ipFamily, type TransportAddress } from '../util/ip.js';
 import { type Log, silentLog } from '../util/log.js';
+import { RateLimiter } from '../util/rate-limiter.js';
 import { createLiteralSocket } from '../util/udp.js';
 import {
   Allocation,
@@ -55,7 +56,6 @@ import type { ListenAddress, TlsCredentials, TurnServerOptions } from './options
 import { PeerFilter } from './peer-filter.js';
 import { type BoundSocket, PortPool } from './port-pool.js';
 import { type AllocationQuota, LocalQuota } from './quota.js';
-import { RateLimiter } from '../util/rate-limiter.js';
 import { TurnStats } from './stats.js';
 import { type StreamConnection, StreamListener, type StreamMode } from './stream-listener.js';
 
