@@ -55,6 +55,15 @@ describe('defaults', () => {
     expect(defaultConfig()).toEqual({
       log: { level: 'info' },
       http: { listen: [] },
+      signaling: {
+        apiKeys: [],
+        maxParticipants: 100,
+        emptyTimeout: 30,
+        resumeGrace: 15,
+        maxConnections: 20_000,
+        turnCredentialTtl: 21_600,
+        externalTurnUrls: [],
+      },
       turn: {
         listen: [{ host: '0.0.0.0', port: 3478 }],
         realm: 'switchboard',
@@ -94,7 +103,7 @@ describe('defaults', () => {
       for (const key of Object.keys(values)) leaves.push(`${section}.${key}`);
     }
     // Settings without a default: unset unless a source sets them.
-    leaves.push('turn.cert', 'turn.key', 'turn.alternateServer');
+    leaves.push('turn.cert', 'turn.key', 'turn.alternateServer', 'signaling.turnHost', 'signaling.externalTurnSecret');
     expect(SETTINGS.map((spec) => spec.path).sort()).toEqual(leaves.sort());
     expect(new Set(SETTINGS.map((spec) => spec.flag)).size).toBe(SETTINGS.length);
   });

@@ -63,6 +63,12 @@ export class SignalingService {
       signalingLog,
     );
     const verifier = new TokenVerifier(signaling.apiKeys);
+    if (signaling.apiKeys.length === 0) {
+      signalingLog.warn(
+        {},
+        'no API keys (signaling.apiKeys, --api-key KEY:SECRET): every join and admin call will be refused',
+      );
+    }
     this.server = new SignalingServer({
       rooms: this.rooms,
       verifier,

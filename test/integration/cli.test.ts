@@ -14,9 +14,12 @@ import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../src/server/config.js';
+import { DEV_API_KEY, DEV_API_SECRET } from '../../src/server/dev.js';
 import { reusePortSupported } from '../../src/server/turn-threads.js';
+import { createAccessToken, TokenVerifier } from '../../src/signaling/tokens.js';
 import { TurnClient } from '../../src/turn/client.js';
 import { generateSelfSignedCertificate } from '../../src/util/certificate.js';
+import { SignalingTestClient } from '../helpers/ws-client.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = 'dist/cli/main.js';
@@ -555,4 +558,121 @@ describe('switchboard turn --threads', () => {
       expect(await server.exited).toBe(0);
     },
   );
+});
+
+describe('switchboard token', () => {
+  const devVerifier = new TokenVerifier([{ key: DEV_API_KEY, secret: DEV_API_SECRET }]);
+
+  it('prints a participant token on its last line, signed with the development key', async () => {
+    const result = await run([
+      'token',
+      '--dev',
+      '--room',
+      'standup',
+      '--identity',
+      'ada',
+      '--name',
+      'Ada',
+      '--ttl',
+      '15m',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const token = result.stdout.trim().split('\n').at(-1)!;
+    const verified = await devVerifier.verify(token);
+    expect(verified).toMatchObject({
+      identity: 'ada',
+      name: 'Ada',
+      room: 'standup',
+      grants: { join: true, admin: false },
+    });
+    expect(verified.expiresAt - Date.now()).toBeGreaterThan(14 * 60_000);
+    expect(verified.expiresAt - Date.now()).toBeLessThanOrEqual(15 * 60_000);
+  });
+
+  it('makes an admin token without a room, and takes grants and keys from flags or the environment', async () => {
+    const admin = await run(['token', '--dev', '--grant', 'admin', '--identity', 'ops']);
+    expect((await devVerifier.verify(admin.stdout.trim())).grants.admin).toBe(true);
+    const key = 'prod:a-production-secret-of-at-least-32-chars';
+    const viaEnv = await run(['token', '--room', 'r', '--identity', 'bob', '--grant', 'join,subscribe'], {
+      SWITCHBOARD_SIGNALING_API_KEYS: key,
+    });
+    const verifier = new TokenVerifier([{ key: 'prod', secret: 'a-production-secret-of-at-least-32-chars' }]);
+    expect((await verifier.verify(viaEnv.stdout.trim())).grants).toMatchObject({
+      join: true,
+      subscribe: true,
+      publish: false,
+      data: false,
+    });
+    const viaFlag = await run(['token', '--room', 'r', '--identity', 'bob', '--api-key', key]);
+    expect((await verifier.verify(viaFlag.stdout.trim())).identity).toBe('bob');
+  });
+
+  it('refuses missing identity, room, key, unknown grants and bad durations with exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['token', '--dev', '--room', 'r'], /--identity/],
+      [['token', '--dev', '--identity', 'a'], /--room/],
+      [['token', '--room', 'r', '--identity', 'a'], /no API key/],
+      [['token', '--dev', '--room', 'r', '--identity', 'a', '--grant', 'fly'], /unknown grant fly/],
+      [['token', '--dev', '--room', 'r', '--identity', 'a', '--ttl', 'soon'], /--ttl/],
+      [['token', '--dev', '--room', 'bad room', '--identity', 'a'], /--room/],
+      [['token', '--api-key', 'short:secret', '--room', 'r', '--identity', 'a'], /at least 32 characters/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await run(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).toBe('');
+    }
+  });
+});
+
+describe('switchboard start: signaling', () => {
+  it('serves /rtc, /dev/token and the admin API on its HTTP port', async () => {
+    const server = start([
+      'start',
+      '--dev',
+      '--listen',
+      '127.0.0.1:0',
+      '--tls-listen',
+      '127.0.0.1:0',
+      '--http-listen',
+      '127.0.0.1:0',
+    ]);
+    const http = await waitForLog(
+      server,
+      'HTTP service started (/rtc, /api, /, /metrics, /healthz, /readyz)',
+    );
+    const port = Number(/:(\d+)$/.exec((http.listen as string[])[0])?.[1]);
+    const { token, identity } = (await (
+      await fetch(`http://127.0.0.1:${port}/dev/token?room=cli&name=Ada%20L.`)
+    ).json()) as {
+      token: string;
+      identity: string;
+    };
+    expect(identity).toMatch(/^ada-l-[a-z0-9]+$/);
+    const client = await SignalingTestClient.connect(`ws://127.0.0.1:${port}/rtc`);
+    const joined = await client.join(token);
+    expect(joined).toMatchObject({ room: { name: 'cli' }, participant: { name: 'Ada L.' } });
+    const ice = joined.iceServers as { urls: string[]; username?: string }[];
+    expect(ice[0].urls[0]).toMatch(/^stun:127\.0\.0\.1:\d+$/);
+    expect(ice[1].urls).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^turn:127\.0\.0\.1:\d+\?transport=udp$/)]),
+    );
+    expect(ice[1].username).toMatch(new RegExp(`^\\d{10}:${identity}$`));
+    const adminToken = await createAccessToken(
+      { key: DEV_API_KEY, secret: DEV_API_SECRET },
+      { identity: 'ops', grants: { admin: true }, ttlSeconds: 60 },
+    );
+    const rooms = await fetch(`http://127.0.0.1:${port}/api/rooms`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(((await rooms.json()) as { rooms: { name: string }[] }).rooms.map((room) => room.name)).toEqual([
+      'cli',
+    ]);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^switchboard_signaling_participants 1$/m);
+    client.close();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
 });
