@@ -103,7 +103,13 @@ describe('defaults', () => {
       for (const key of Object.keys(values)) leaves.push(`${section}.${key}`);
     }
     // Settings without a default: unset unless a source sets them.
-    leaves.push('turn.cert', 'turn.key', 'turn.alternateServer', 'signaling.turnHost', 'signaling.externalTurnSecret');
+    leaves.push(
+      'turn.cert',
+      'turn.key',
+      'turn.alternateServer',
+      'signaling.turnHost',
+      'signaling.externalTurnSecret',
+    );
     expect(SETTINGS.map((spec) => spec.path).sort()).toEqual(leaves.sort());
     expect(new Set(SETTINGS.map((spec) => spec.flag)).size).toBe(SETTINGS.length);
   });

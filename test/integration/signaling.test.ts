@@ -409,10 +409,10 @@ describe('admin API', () => {
     const bob = await joined('bob', 'board');
     const list = await api('GET', '/api/rooms', { token: jwt });
     expect(
-      (list.body?.rooms as { name: string; participants: number }[]).find((room) => room.name === 'board'),
+      (list.body!.rooms as { name: string; participants: number }[]).find((room) => room.name === 'board'),
     ).toMatchObject({ participants: 2 });
     const shown = await api('GET', '/api/rooms/board', { token: jwt });
-    expect((shown.body?.participants as { identity: string }[]).map((p) => p.identity).sort()).toEqual([
+    expect((shown.body!.participants as { identity: string }[]).map((p) => p.identity).sort()).toEqual([
       'ada',
       'bob',
     ]);
