@@ -489,62 +489,60 @@ describe('switchboard turn --threads', () => {
 
   /** Where UDP ports can be shared: clients spread over threads, RESERVATION-TOKENs handed over. */
   async function spreadsOverThreads(): Promise<void> {
-    {
-      const server = start([
-        'turn',
-        '--listen',
-        '127.0.0.1:0',
-        '--threads',
-        '2',
-        '--user',
-        'alice:alice-password',
-        '--user-quota',
-        '40',
-        '--relay-ip',
-        '127.0.0.1',
-        '--min-port',
-        '41000',
-        '--max-port',
-        '41999',
-        '--log-level',
-        'debug',
-      ]);
-      const started = await waitForLog(server, 'STUN/TURN service started');
-      expect(started.threads).toBe(2);
-      const port = Number(/:(\d+)$/.exec((started.listen as string[])[0])?.[1]);
-      const options = { server: { host: '127.0.0.1', port }, username: 'alice', password: 'alice-password' };
-      const clients: TurnClient[] = [];
-      try {
-        // Each pair: an EVEN-PORT allocation that reserves the next port, then an Allocate with
-        // its token from another local port, which the kernel may hand to either thread.
-        for (let attempt = 0; attempt < 12; attempt++) {
-          const first = new TurnClient(options);
-          const second = new TurnClient(options);
-          clients.push(first, second);
-          const even = await first.allocate({ evenPort: { reserve: true } });
-          expect(even.relayed.port % 2).toBe(0);
-          const odd = await second.allocate({ reservationToken: even.reservationToken });
-          expect(odd.relayed.port).toBe(even.relayed.port + 1);
-        }
-        const handedOver = logRecords(server.output.stdout).filter(
-          (record) => record.msg === 'reserved port handed over by another thread',
-        );
-        // Each token lands on the other thread half of the time: 12 misses in a row is 1 in 4096.
-        expect(handedOver.length).toBeGreaterThan(0);
-        // The user quota is counted once across threads: 24 allocations of 40.
-        const more = Array.from({ length: 20 }, () => new TurnClient(options));
-        clients.push(...more);
-        const results = await Promise.allSettled(more.map((client) => client.allocate()));
-        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(16);
-        for (const result of results) {
-          if (result.status === 'rejected') expect(result.reason).toMatchObject({ status: 486 });
-        }
-      } finally {
-        await Promise.all(clients.map((client) => client.close()));
+    const server = start([
+      'turn',
+      '--listen',
+      '127.0.0.1:0',
+      '--threads',
+      '2',
+      '--user',
+      'alice:alice-password',
+      '--user-quota',
+      '40',
+      '--relay-ip',
+      '127.0.0.1',
+      '--min-port',
+      '41000',
+      '--max-port',
+      '41999',
+      '--log-level',
+      'debug',
+    ]);
+    const started = await waitForLog(server, 'STUN/TURN service started');
+    expect(started.threads).toBe(2);
+    const port = Number(/:(\d+)$/.exec((started.listen as string[])[0])?.[1]);
+    const options = { server: { host: '127.0.0.1', port }, username: 'alice', password: 'alice-password' };
+    const clients: TurnClient[] = [];
+    try {
+      // Each pair: an EVEN-PORT allocation that reserves the next port, then an Allocate with
+      // its token from another local port, which the kernel may hand to either thread.
+      for (let attempt = 0; attempt < 12; attempt++) {
+        const first = new TurnClient(options);
+        const second = new TurnClient(options);
+        clients.push(first, second);
+        const even = await first.allocate({ evenPort: { reserve: true } });
+        expect(even.relayed.port % 2).toBe(0);
+        const odd = await second.allocate({ reservationToken: even.reservationToken });
+        expect(odd.relayed.port).toBe(even.relayed.port + 1);
       }
-      server.child.kill('SIGTERM');
-      expect(await server.exited).toBe(0);
+      const handedOver = logRecords(server.output.stdout).filter(
+        (record) => record.msg === 'reserved port handed over by another thread',
+      );
+      // Each token lands on the other thread half of the time: 12 misses in a row is 1 in 4096.
+      expect(handedOver.length).toBeGreaterThan(0);
+      // The user quota is counted once across threads: 24 allocations of 40.
+      const more = Array.from({ length: 20 }, () => new TurnClient(options));
+      clients.push(...more);
+      const results = await Promise.allSettled(more.map((client) => client.allocate()));
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(16);
+      for (const result of results) {
+        if (result.status === 'rejected') expect(result.reason).toMatchObject({ status: 486 });
+      }
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
     }
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   }
 
   /** Where they cannot (Node before 22.12): one thread, and a warning that says why. */
