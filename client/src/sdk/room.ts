@@ -1,0 +1,329 @@
+/**
+ * A room as a browser sees it: the signaling connection, the other
+ * participants, and one `PeerLink` per remote participant (a mesh). This is
+ * what `connect()` returns.
+ */
+import type { BackoffOptions } from './backoff.js';
+import { TypedEmitter } from './emitter.js';
+import { isPolite, makesFirstOffer } from './negotiation.js';
+import { type LocalTrack, PeerLink } from './peer.js';
+import type { JoinedMessage, ParticipantInfo, RoomInfo, ServerMessage } from './protocol.js';
+import { type CloseInfo, SignalClient, type SignalState, type WebSocketFactory } from './signal-client.js';
+
+/** Options of `connect`. */
+export interface ConnectOptions {
+  /** The signaling URL, `ws(s)://host/rtc`. */
+  url: string;
+  /** An access token for the room (docs/protocol.md, "Access tokens"). */
+  token: string;
+  /** Camera and microphone (or any stream) to send to every participant; `publish` adds more later. */
+  localStream?: MediaStream;
+  /** `relay` sends everything through TURN (the servers from `joined`). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** Participant metadata sent with `join`. */
+  metadata?: unknown;
+  /** Reconnection delays after the WebSocket drops. */
+  backoff?: Partial<BackoffOptions>;
+  /** Stop reconnecting this long after a drop, ms (default 60 s). */
+  reconnectTimeoutMs?: number;
+  /** Defaults to the browser's WebSocket (tests pass a fake). */
+  createWebSocket?: WebSocketFactory;
+  /** Defaults to `new RTCPeerConnection(configuration)` (tests pass a fake). */
+  createPeerConnection?: (configuration: RTCConfiguration) => RTCPeerConnection;
+}
+
+/** A `data` message as received. */
+export interface DataMessage {
+  /** The sender's participant id; null for data sent by the admin API. */
+  from: string | null;
+  topic: string | undefined;
+  payload: unknown;
+}
+
+/** Events of `Room`. */
+export type RoomEvents = {
+  participantJoined: [participant: ParticipantInfo];
+  participantUpdated: [participant: ParticipantInfo];
+  participantLeft: [participant: ParticipantInfo, reason: string];
+  /** A remote track arrived; `stream` groups the participant's tracks (attach it to a <video>). */
+  trackAdded: [participantId: string, track: MediaStreamTrack, stream: MediaStream];
+  trackRemoved: [participantId: string, track: MediaStreamTrack];
+  data: [message: DataMessage];
+  /** The signaling connection's state. */
+  connectionStateChanged: [state: SignalState];
+  /** The media connection to one participant. */
+  peerConnectionStateChanged: [participantId: string, state: RTCPeerConnectionState];
+  /** An `error` from the server, or a negotiation failure. */
+  error: [error: { code: string; message: string }];
+  /** The room is over for this client: it left, was removed, or the connection could not be restored. */
+  disconnected: [info: CloseInfo];
+};
+
+/** One participant's view of a room. */
+export class Room extends TypedEmitter<RoomEvents> {
+  private readonly options: ConnectOptions;
+  private readonly signal: SignalClient;
+  private readonly remote = new Map<string, ParticipantInfo>();
+  private readonly peers = new Map<string, PeerLink>();
+  /** Remote tracks announced through `trackAdded`, per participant, so each removal is announced once. */
+  private readonly remoteTracks = new Map<string, Set<MediaStreamTrack>>();
+  private readonly local: LocalTrack[] = [];
+  private iceServers: RTCIceServer[] = [];
+  private self: ParticipantInfo | undefined;
+  private info: RoomInfo | undefined;
+  private leaving: Promise<void> | undefined;
+
+  /** Use `connect()`; the constructor does not connect. */
+  constructor(options: ConnectOptions) {
+    super();
+    this.options = options;
+    if (options.localStream)
+      for (const track of options.localStream.getTracks())
+        this.local.push({ track, stream: options.localStream });
+    this.signal = new SignalClient({
+      url: options.url,
+      token: options.token,
+      metadata: options.metadata,
+      backoff: options.backoff,
+      reconnectTimeoutMs: options.reconnectTimeoutMs,
+      createWebSocket: options.createWebSocket,
+    });
+    this.signal.on('joined', (joined) => this.onJoined(joined));
+    this.signal.on('message', (message) => this.onMessage(message));
+    this.signal.on('state', (state) => this.emit('connectionStateChanged', state));
+    this.signal.on('closed', (info) => {
+      this.closePeers();
+      this.emit('disconnected', info);
+    });
+  }
+
+  /** Connects and joins; resolves once joined. */
+  async join(): Promise<this> {
+    await this.signal.connect();
+    return this;
+  }
+
+  /** This participant, as the server last described it. */
+  get localParticipant(): ParticipantInfo | undefined {
+    return this.self;
+  }
+
+  /** The room, as `joined` described it. */
+  get roomInfo(): RoomInfo | undefined {
+    return this.info;
+  }
+
+  /** The signaling connection's state. */
+  get connectionState(): SignalState {
+    return this.signal.state;
+  }
+
+  /** The other participants. */
+  get participants(): ParticipantInfo[] {
+    return [...this.remote.values()];
+  }
+
+  /** The participant with this id, if it is in the room. */
+  participant(participantId: string): ParticipantInfo | undefined {
+    return this.remote.get(participantId);
+  }
+
+  /** The RTCPeerConnection to a participant, once there is one (for stats and inspection). */
+  peerConnection(participantId: string): RTCPeerConnection | undefined {
+    return this.peers.get(participantId)?.pc;
+  }
+
+  /** Statistics of the connection to a participant (`RTCPeerConnection.getStats`). */
+  async getStats(participantId: string): Promise<RTCStatsReport | undefined> {
+    return this.peers.get(participantId)?.pc.getStats();
+  }
+
+  /** Sends the tracks of a stream to every participant, now and to those who join later. */
+  publish(stream: MediaStream): void {
+    for (const track of stream.getTracks()) {
+      if (this.local.some((local) => local.track === track)) continue;
+      const local = { track, stream };
+      this.local.push(local);
+      for (const peer of this.peers.values()) peer.addTrack(local);
+    }
+  }
+
+  /** Stops sending a track to everyone. */
+  unpublish(track: MediaStreamTrack): void {
+    const index = this.local.findIndex((local) => local.track === track);
+    if (index < 0) return;
+    this.local.splice(index, 1);
+    for (const peer of this.peers.values()) peer.removeTrack(track);
+  }
+
+  /**
+   * Mutes or unmutes the local tracks of a kind: they keep flowing but carry
+   * silence or black (no renegotiation), and the room is told with `mute`.
+   */
+  setMuted(kind: 'audio' | 'video', muted: boolean): void {
+    for (const local of this.local) if (local.track.kind === kind) local.track.enabled = !muted;
+    this.signal.send({ type: 'mute', kind, muted });
+    if (this.self) this.self = { ...this.self, muted: { ...this.self.muted, [kind]: muted } };
+  }
+
+  /** Changes the display name or metadata; everyone gets `participantUpdated`. */
+  update(changes: { name?: string; metadata?: unknown }): void {
+    this.signal.send({ type: 'update', ...changes });
+  }
+
+  /** Sends a `data` message to everyone else, or to the participants listed in `to`. */
+  sendData(payload: unknown, options: { topic?: string; to?: string[] } = {}): void {
+    this.signal.send({ type: 'data', payload, ...options });
+  }
+
+  /** Leaves the room and closes every connection. Resolves when the server confirmed or after 2 s. */
+  leave(): Promise<void> {
+    this.leaving ??= new Promise<void>((resolve) => {
+      if (this.signal.state === 'closed') {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(() => this.signal.close(1000, 'leave'), 2_000);
+      this.signal.once('closed', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (this.signal.state !== 'connected') this.signal.close(1000, 'leave');
+      else this.signal.send({ type: 'leave' });
+    });
+    return this.leaving;
+  }
+
+  private onJoined(joined: JoinedMessage): void {
+    const previous = this.self;
+    this.self = joined.participant;
+    this.info = joined.room;
+    this.iceServers = joined.iceServers;
+    if (previous && !joined.resumed) {
+      // The session was lost and this is a fresh join under a new id: the old calls are gone.
+      for (const id of [...this.remote.keys()]) this.removeParticipant(id, 'timeout');
+    }
+    const present = new Set(joined.participants.map((participant) => participant.id));
+    for (const id of [...this.remote.keys()]) if (!present.has(id)) this.removeParticipant(id, 'left');
+    // After a resume, those listed that this client does not know joined while it was away: they are
+    // the newcomers, and their offers were kept for it.
+    const introducedBy = joined.resumed ? 'participant_joined' : 'joined';
+    for (const participant of joined.participants) this.addParticipant(participant, introducedBy);
+  }
+
+  /** Records a participant; when this side is the newcomer (makesFirstOffer), opens the call to it. */
+  private addParticipant(participant: ParticipantInfo, introducedBy: 'joined' | 'participant_joined'): void {
+    if (this.remote.has(participant.id)) {
+      this.updateParticipant(participant);
+      return;
+    }
+    this.remote.set(participant.id, participant);
+    this.emit('participantJoined', participant);
+    if (makesFirstOffer(introducedBy)) this.ensurePeer(participant.id, true);
+  }
+
+  private onMessage(message: ServerMessage): void {
+    switch (message.type) {
+      case 'participant_joined':
+        this.addParticipant(message.participant, 'participant_joined');
+        return;
+      case 'participant_updated':
+        this.updateParticipant(message.participant);
+        return;
+      case 'participant_left':
+        this.removeParticipant(message.participantId, message.reason);
+        return;
+      case 'offer':
+      case 'answer':
+        void this.ensurePeer(message.from, false).handleDescription(message.type, message.sdp);
+        return;
+      case 'candidate':
+        void this.peers.get(message.from)?.handleCandidate(message.candidate);
+        return;
+      case 'data':
+        this.emit('data', { from: message.from, topic: message.topic, payload: message.payload });
+        return;
+      case 'error':
+        this.emit('error', { code: message.code, message: message.message });
+        return;
+      case 'left':
+        this.closePeers();
+        return;
+    }
+  }
+
+  private updateParticipant(participant: ParticipantInfo): void {
+    if (participant.id === this.self?.id) {
+      this.self = participant;
+      return;
+    }
+    if (!this.remote.has(participant.id)) return;
+    this.remote.set(participant.id, participant);
+    this.emit('participantUpdated', participant);
+  }
+
+  private removeParticipant(participantId: string, reason: string): void {
+    this.closePeer(participantId);
+    const participant = this.remote.get(participantId);
+    if (!participant) return;
+    this.remote.delete(participantId);
+    this.emit('participantLeft', participant, reason);
+  }
+
+  /** The link to a participant, created on first need; `initiator` only matters when it is created. */
+  private ensurePeer(remoteId: string, initiator: boolean): PeerLink {
+    const existing = this.peers.get(remoteId);
+    if (existing) return existing;
+    const localId = this.self?.id ?? '';
+    const configuration: RTCConfiguration = { iceServers: this.iceServers };
+    if (this.options.iceTransportPolicy) configuration.iceTransportPolicy = this.options.iceTransportPolicy;
+    const peer = new PeerLink({
+      remoteId,
+      polite: isPolite(localId, remoteId),
+      initiator,
+      configuration,
+      createPeerConnection:
+        this.options.createPeerConnection ?? ((configuration) => new RTCPeerConnection(configuration)),
+      signal: (message) => this.signal.send(message),
+      localTracks: () => [...this.local],
+      onTrack: (track, stream) => {
+        let tracks = this.remoteTracks.get(remoteId);
+        if (!tracks) {
+          tracks = new Set();
+          this.remoteTracks.set(remoteId, tracks);
+        }
+        tracks.add(track);
+        this.emit('trackAdded', remoteId, track, stream);
+      },
+      onTrackRemoved: (track) => {
+        if (this.remoteTracks.get(remoteId)?.delete(track)) this.emit('trackRemoved', remoteId, track);
+      },
+      onConnectionState: (state) => this.emit('peerConnectionStateChanged', remoteId, state),
+      onError: (error) =>
+        this.emit('error', { code: 'negotiation_failed', message: `with ${remoteId}: ${String(error)}` }),
+    });
+    this.peers.set(remoteId, peer);
+    return peer;
+  }
+
+  private closePeer(participantId: string): void {
+    const peer = this.peers.get(participantId);
+    if (!peer) return;
+    this.peers.delete(participantId);
+    peer.close();
+    this.remoteTracks.delete(participantId);
+  }
+
+  private closePeers(): void {
+    for (const id of [...this.peers.keys()]) this.closePeer(id);
+  }
+}
+
+/**
+ * Joins a room: connects to the signaling server, sends `join`, and resolves
+ * with the room once the server answered `joined`. Calls to the other
+ * participants start on their own; listen to `trackAdded` to show them.
+ */
+export function connect(options: ConnectOptions): Promise<Room> {
+  return new Room(options).join();
+}

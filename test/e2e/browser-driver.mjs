@@ -1,0 +1,467 @@
+/**
+ * Browser end-to-end driver: starts a development server from dist/, opens
+ * the demo page in Chromium (fake camera and microphone) several times, runs
+ * call scenarios and prints one JSON object on its last line of output.
+ *
+ * It is plain JavaScript run by test/e2e/p2p-call.test.ts inside a network
+ * namespace that has only loopback (`unshare -n`), so that Chromium gathers
+ * loopback candidates only and nothing leaves the machine:
+ *
+ *   unshare -n sh -c 'ip link set lo up && exec node test/e2e/browser-driver.mjs --scenarios two,three,relay'
+ *
+ * Options: --scenarios LIST (two, three, relay), --chromium PATH, --dist DIR
+ * (the build whose cli/main.js and client/ to run; default dist), --timeout-ms N
+ * (per scenario), --deadline-ms N (the whole run; past it the driver reports
+ * failure and exits, taking the server and browser with it), --screenshots DIR
+ * (a PNG of every page at the end of each scenario), --headed.
+ * Exit status 0 when every scenario passed.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const { values: flags } = parseArgs({
+  options: {
+    scenarios: { type: 'string', default: 'two,three,relay' },
+    chromium: { type: 'string', default: '/usr/bin/chromium' },
+    // The build to run: dist/ after `npm run build`; the vitest test passes a private one.
+    dist: { type: 'string', default: 'dist' },
+    'timeout-ms': { type: 'string', default: '30000' },
+    'deadline-ms': { type: 'string', default: '100000' },
+    headed: { type: 'boolean', default: false },
+    screenshots: { type: 'string' },
+  },
+});
+const scenarioTimeoutMs = Number(flags['timeout-ms']);
+
+/** Chromium's flags for WebRTC tests (INTEROP.md): fake devices, loopback candidates, no background traffic. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** The scenarios: how many pages join one room, and whether media must go through TURN. */
+const SCENARIOS = {
+  two: { pages: 2, relay: false, lifecycle: true },
+  three: { pages: 3, relay: false },
+  relay: { pages: 2, relay: true },
+};
+
+const NAMES = ['Ada', 'Grace', 'Hedy', 'Katherine'];
+
+/** Diagnostic lines, printed before the result (on stderr, so stdout's last line stays the JSON). */
+function note(text) {
+  process.stderr.write(`[browser-driver] ${text}\n`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
+async function waitFor(probe, timeoutMs, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!value && Date.now() < deadline) {
+    await sleep(intervalMs);
+    value = await probe();
+  }
+  return value;
+}
+
+/**
+ * Starts `switchboard start --dev` on loopback with free ports and resolves
+ * with its HTTP port, read from the JSON log line that announces the HTTP
+ * service.
+ */
+async function startServer() {
+  const args = [
+    join(flags.dist, 'cli', 'main.js'),
+    'start',
+    '--dev',
+    '--listen',
+    '127.0.0.1:0',
+    '--tls-listen',
+    '127.0.0.1:0',
+    '--http-listen',
+    '127.0.0.1:0',
+  ];
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('SWITCHBOARD_')),
+  );
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Whatever ends this process ends the server too (playwright does the same for the browser).
+  process.on('exit', () => child.kill('SIGKILL'));
+  const log = [];
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const port = await new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`the server did not start in 15 s:\n${stderr}`)), 15_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code} before it listened:\n${stderr}`));
+    });
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        newline = buffered.indexOf('\n');
+        let entry;
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        log.push(entry);
+        if (log.length > 500) log.shift();
+        if (typeof entry.msg === 'string' && entry.msg.startsWith('HTTP service started')) {
+          const listen = Array.isArray(entry.listen) ? String(entry.listen[0]) : '';
+          const match = /:(\d+)$/.exec(listen);
+          if (match) {
+            clearTimeout(timer);
+            resolve(Number(match[1]));
+          } else reject(new Error(`cannot read the HTTP port from ${line}`));
+        }
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    port,
+    log,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Opens one demo page as a separate browser context (its own "user"), joining `room`. */
+async function openPage(browser, baseUrl, room, name, relay, problems) {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  // Keep a handle on each WebSocket the page opens, so a scenario can drop the signaling connection.
+  await context.addInitScript(() => {
+    const NativeWebSocket = window.WebSocket;
+    window.__e2eSockets = [];
+    window.WebSocket = class extends NativeWebSocket {
+      constructor(...args) {
+        super(...args);
+        window.__e2eSockets.push(this);
+      }
+    };
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => problems.push(`${name}: page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`${name}: console.${message.type()}: ${message.text()}`);
+  });
+  const query = new URLSearchParams({ room, name, autojoin: '1' });
+  if (relay) query.set('relay', '1');
+  await page.goto(`${baseUrl}/?${query}`);
+  return { name, context, page };
+}
+
+/** What a page shows of the others: remote videos, chat lines. */
+function readPage(page) {
+  return page.evaluate(() => {
+    const demo = window.switchboardDemo;
+    return {
+      state: demo.state(),
+      error: demo.error(),
+      self: demo.localParticipant(),
+      participants: demo.participants().map((p) => ({ id: p.id, identity: p.identity, name: p.name })),
+      videos: demo.videos(),
+    };
+  });
+}
+
+/**
+ * What happens to the first page's participant as seen from the second: it
+ * mutes its microphone, loses its signaling connection and resumes it (the
+ * call goes on, no leave), then leaves.
+ */
+async function checkLifecycle(opened, report, remaining) {
+  const [first, second] = opened;
+  const firstId = report.pages[0].participantId;
+  const seenFromSecond = () =>
+    second.page.evaluate(
+      (id) => window.switchboardDemo.participants().find((p) => p.id === id) ?? null,
+      firstId,
+    );
+  const lifecycle = {
+    muteSeen: false,
+    dropped: false,
+    resumed: false,
+    stillInRoom: false,
+    playingAfterResume: false,
+    leftSeen: false,
+  };
+  report.lifecycle = lifecycle;
+
+  await first.page.evaluate(() => window.switchboardDemo.toggle('audio'));
+  lifecycle.muteSeen = Boolean(
+    await waitFor(async () => (await seenFromSecond())?.muted.audio === true, Math.min(5_000, remaining())),
+  );
+  if (!lifecycle.muteSeen)
+    report.failures.push(`${second.name} did not see ${first.name} mute the microphone`);
+
+  // The signaling connection drops (the socket is closed under the SDK); media keeps flowing meanwhile.
+  const connection = () => first.page.evaluate(() => window.switchboardDemo.connection());
+  await first.page.evaluate(() => window.__e2eSockets.at(-1)?.close(4000, 'dropped by the e2e test'));
+  lifecycle.dropped = Boolean(
+    await waitFor(async () => (await connection()) !== 'connected', Math.min(5_000, remaining()), 20),
+  );
+  lifecycle.resumed = Boolean(
+    await waitFor(async () => (await connection()) === 'connected', Math.min(10_000, remaining())),
+  );
+  const afterResume = await first.page.evaluate(() => window.switchboardDemo.localParticipant()?.id ?? null);
+  // The same participant id (a fresh join would get a new one), shown as connected again on the other side.
+  lifecycle.stillInRoom =
+    afterResume === firstId &&
+    Boolean(
+      await waitFor(async () => (await seenFromSecond())?.connected === true, Math.min(5_000, remaining())),
+    );
+  const videoOf = () =>
+    second.page.evaluate(
+      (id) => window.switchboardDemo.videos().find((v) => v.participantId === id),
+      firstId,
+    );
+  const before = await videoOf();
+  await sleep(500);
+  const after = await videoOf();
+  lifecycle.playingAfterResume = Boolean(before && after && after.currentTime > before.currentTime);
+  if (!lifecycle.dropped)
+    report.failures.push(`${first.name}'s signaling connection did not drop when offline`);
+  else if (!lifecycle.resumed)
+    report.failures.push(`${first.name} did not reconnect after going back online`);
+  else if (!lifecycle.stillInRoom)
+    report.failures.push(
+      `${first.name} did not resume as the same participant ${firstId} (now ${afterResume})`,
+    );
+  if (!lifecycle.playingAfterResume)
+    report.failures.push(`${second.name} stopped playing ${first.name}'s video around the reconnection`);
+
+  await first.page.evaluate(() => window.switchboardDemo.leave());
+  lifecycle.leftSeen = Boolean(
+    await waitFor(
+      () =>
+        second.page.evaluate(
+          () =>
+            window.switchboardDemo.participants().length === 0 &&
+            window.switchboardDemo.videos().length === 0,
+        ),
+      Math.min(5_000, remaining()),
+    ),
+  );
+  if (!lifecycle.leftSeen) report.failures.push(`${second.name} still shows ${first.name} after it left`);
+}
+
+/** Runs one scenario; returns its report. */
+async function runScenario(browser, baseUrl, scenarioName) {
+  const { pages: pageCount, relay } = SCENARIOS[scenarioName];
+  const room = `e2e-${scenarioName}-${Math.random().toString(36).slice(2, 8)}`;
+  const problems = [];
+  const report = { name: scenarioName, room, relay, ok: false, pages: [], problems, failures: [] };
+  const opened = [];
+  const started = Date.now();
+  const remaining = () => Math.max(1_000, scenarioTimeoutMs - (Date.now() - started));
+  try {
+    // Join one after another: each newcomer makes the offers, as in a real room.
+    for (let index = 0; index < pageCount; index++) {
+      const opening = await openPage(browser, baseUrl, room, NAMES[index], relay, problems);
+      opened.push(opening);
+      const state = await waitFor(
+        () =>
+          opening.page
+            .evaluate(() => window.switchboardDemo?.state())
+            .then((s) => (s === 'joining' || s === 'idle' ? null : s)),
+        remaining(),
+      );
+      if (state !== 'joined') {
+        const error = await opening.page.evaluate(() => window.switchboardDemo?.error() ?? null);
+        report.failures.push(`${opening.name} did not join (state ${state}): ${error}`);
+        return report;
+      }
+    }
+
+    report.joinedAfterMs = Date.now() - started;
+    // Every page must show every other participant's video, decoded.
+    const expected = pageCount - 1;
+    await waitFor(async () => {
+      const views = await Promise.all(opened.map(({ page }) => readPage(page)));
+      return views.every(
+        (view) => view.videos.length === expected && view.videos.every((v) => v.videoWidth > 0),
+      );
+    }, remaining());
+
+    report.videosAfterMs = Date.now() - started;
+    // Playing means time advances: sample, wait a second, sample again.
+    const before = await Promise.all(opened.map(({ page }) => readPage(page)));
+    await sleep(1_000);
+    const after = await Promise.all(opened.map(({ page }) => readPage(page)));
+    opened.forEach((opening, index) => {
+      const pageReport = {
+        name: opening.name,
+        participantId: after[index].self?.id ?? null,
+        state: after[index].state,
+        error: after[index].error,
+        participants: after[index].participants,
+        videos: after[index].videos.map((video) => {
+          const earlier = before[index].videos.find((v) => v.participantId === video.participantId);
+          return {
+            ...video,
+            advancedBy: earlier ? video.currentTime - earlier.currentTime : 0,
+          };
+        }),
+        chat: [],
+        pairs: [],
+      };
+      report.pages.push(pageReport);
+      if (pageReport.videos.length !== expected)
+        report.failures.push(
+          `${opening.name} shows ${pageReport.videos.length} remote videos, expected ${expected}`,
+        );
+      for (const video of pageReport.videos) {
+        if (!(video.videoWidth > 0))
+          report.failures.push(
+            `${opening.name}: the video of ${video.identity} has no frames (videoWidth 0)`,
+          );
+        if (!(video.advancedBy > 0.3))
+          report.failures.push(
+            `${opening.name}: the video of ${video.identity} is not playing (advanced ${video.advancedBy} s)`,
+          );
+      }
+    });
+
+    // Chat: a line from the first page reaches every other.
+    const text = `hello from ${opened[0].name} ${Math.random().toString(36).slice(2, 8)}`;
+    await opened[0].page.evaluate((line) => window.switchboardDemo.sendChat(line), text);
+    await waitFor(
+      async () => {
+        const chats = await Promise.all(
+          opened.slice(1).map(({ page }) => page.evaluate(() => window.switchboardDemo.chat())),
+        );
+        return chats.every((lines) => lines.some((line) => line.text === text));
+      },
+      Math.min(5_000, remaining()),
+    );
+    for (const [index, opening] of opened.entries()) {
+      const chat = await opening.page.evaluate(() => window.switchboardDemo.chat());
+      report.pages[index].chat = chat;
+      if (index > 0 && !chat.some((line) => line.text === text && !line.own && line.name === opened[0].name))
+        report.failures.push(
+          `${opening.name} did not receive the chat line "${text}" from ${opened[0].name}`,
+        );
+    }
+
+    // The candidate pair in use, and in relay mode that it goes through TURN on both ends.
+    for (const [index, opening] of opened.entries()) {
+      const pairs = await waitFor(
+        async () => {
+          const found = await opening.page.evaluate(() => window.switchboardDemo.selectedPairs());
+          return found.length === expected && found.every((entry) => entry.pair) ? found : null;
+        },
+        Math.min(5_000, remaining()),
+      );
+      report.pages[index].pairs =
+        pairs ?? (await opening.page.evaluate(() => window.switchboardDemo.selectedPairs()));
+      for (const entry of report.pages[index].pairs) {
+        if (!entry.pair) {
+          report.failures.push(`${opening.name}: no selected candidate pair towards ${entry.participantId}`);
+          continue;
+        }
+        if (relay && entry.pair.local.candidateType !== 'relay')
+          report.failures.push(
+            `${opening.name}: the pair towards ${entry.participantId} uses a ${entry.pair.local.candidateType} local candidate, not relay`,
+          );
+      }
+    }
+    if (SCENARIOS[scenarioName].lifecycle) await checkLifecycle(opened, report, remaining);
+    report.ok = report.failures.length === 0;
+    return report;
+  } catch (error) {
+    report.failures.push(`scenario failed: ${error?.stack ?? error}`);
+    return report;
+  } finally {
+    report.durationMs = Date.now() - started;
+    if (flags.screenshots) {
+      await mkdir(flags.screenshots, { recursive: true });
+      for (const { name, page } of opened)
+        await page
+          .screenshot({ path: join(flags.screenshots, `${scenarioName}-${name}.png`) })
+          .catch(() => {});
+    }
+    for (const { page } of opened) await page.evaluate(() => window.switchboardDemo?.leave()).catch(() => {});
+    for (const { context } of opened) await context.close().catch(() => {});
+  }
+}
+
+async function main() {
+  const result = { ok: false, scenarios: [], failures: [], serverErrors: [] };
+  const deadline = setTimeout(() => {
+    result.failures.push(`the run took longer than --deadline-ms ${flags['deadline-ms']}`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exit(1);
+  }, Number(flags['deadline-ms']));
+  deadline.unref();
+  const names = flags.scenarios.split(',').filter(Boolean);
+  for (const name of names) if (!(name in SCENARIOS)) throw new Error(`unknown scenario ${name}`);
+  let server;
+  let browser;
+  try {
+    server = await startServer();
+    const baseUrl = `http://127.0.0.1:${server.port}`;
+    note(`server at ${baseUrl}`);
+    browser = await chromium.launch({
+      executablePath: flags.chromium,
+      args: CHROMIUM_ARGS,
+      headless: !flags.headed,
+    });
+    note(`Chromium ${browser.version()}`);
+    result.browserVersion = browser.version();
+    for (const name of names) {
+      const report = await runScenario(browser, baseUrl, name);
+      const timing = `joined after ${report.joinedAfterMs} ms, videos after ${report.videosAfterMs} ms, done after ${report.durationMs} ms`;
+      note(`${name}: ${report.ok ? 'ok' : `FAILED\n  ${report.failures.join('\n  ')}`} (${timing})`);
+      result.scenarios.push(report);
+    }
+    result.ok = result.scenarios.every((scenario) => scenario.ok);
+  } catch (error) {
+    result.failures.push(String(error?.stack ?? error));
+  } finally {
+    await browser?.close().catch(() => {});
+    if (server) {
+      result.serverErrors = server.log.filter(
+        (entry) => entry.level === 'error' || entry.level === 'warn' || entry.level >= 40,
+      );
+      await server.stop();
+    }
+  }
+  clearTimeout(deadline);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exitCode = result.ok ? 0 : 1;
+}
+
+await main();

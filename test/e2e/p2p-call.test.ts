@@ -1,0 +1,223 @@
+/**
+ * Browser end to end: the demo page, served by `switchboard start --dev`, in
+ * Chromium with a fake camera and microphone. Pages join one room and must
+ * see every other participant's video play, receive each other's chat, and
+ * (with `relay=1`) send their media through the embedded TURN server.
+ *
+ * The browser side runs in test/e2e/browser-driver.mjs, inside a network
+ * namespace with only loopback (`unshare -n`), so Chromium gathers no
+ * candidate on the machine's real interfaces and no packet leaves it. This
+ * file builds the project into a folder of its own, runs the driver once for
+ * all scenarios, and asserts on the JSON report it prints.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, expect, it } from 'vitest';
+import { describeResult, runProcess } from '../helpers/process.js';
+import { describeWithTools, findExecutable, toolAvailable } from '../helpers/tools.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const chromium = toolAvailable(CHROMIUM, 'chromium');
+
+/** The report of browser-driver.mjs (the fields asserted here). */
+interface DriverReport {
+  ok: boolean;
+  failures: string[];
+  browserVersion?: string;
+  serverErrors: Record<string, unknown>[];
+  scenarios: {
+    name: string;
+    relay: boolean;
+    ok: boolean;
+    failures: string[];
+    problems: string[];
+    lifecycle?: Record<string, boolean>;
+    pages: {
+      name: string;
+      participantId: string | null;
+      videos: { participantId: string; identity: string; videoWidth: number; advancedBy: number }[];
+      chat: { from: string | null; name: string; text: string; own: boolean }[];
+      pairs: {
+        participantId: string;
+        pair: { local: { candidateType: string }; remote: { candidateType: string } } | null;
+      }[];
+    }[];
+  }[];
+}
+
+/**
+ * How to keep the browser's traffic on loopback: a fresh network namespace
+ * with only `lo` up, when this process may make one (root, util-linux
+ * `unshare`, iproute2 `ip`).
+ */
+function loopbackOnlyPrefix(): string[] | undefined {
+  if (process.getuid?.() !== 0 || !findExecutable('unshare') || !findExecutable('ip')) return undefined;
+  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { encoding: 'utf8' });
+  return probe.status === 0
+    ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"']
+    : undefined;
+}
+
+/**
+ * Where this test builds the project. Not dist/: test/integration/cli.test.ts
+ * rebuilds dist/ with tsc in parallel with this file, and a server started
+ * from a half-rewritten dist/ fails at random. Under node_modules/ it is
+ * ignored by git and still resolves the project's dependencies.
+ */
+const buildDir = join(root, 'node_modules', '.cache', 'switchboard-e2e');
+const distDir = join(buildDir, 'dist');
+
+/**
+ * Builds what `npm run build` builds — the server with tsc and the browser
+ * bundles with client/build.mjs — into `distDir`, with a package.json that
+ * makes its .js files ES modules (Node does not look past node_modules/ for one).
+ */
+function build(): void {
+  rmSync(buildDir, { recursive: true, force: true });
+  mkdirSync(buildDir, { recursive: true });
+  const projectPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  writeFileSync(
+    join(buildDir, 'package.json'),
+    JSON.stringify({
+      name: 'switchboard-e2e-build',
+      version: projectPackage.version,
+      type: 'module',
+      private: true,
+    }),
+  );
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const steps = [
+    [tsc, '-p', 'tsconfig.build.json', '--outDir', distDir],
+    ['client/build.mjs', '--outdir', join(distDir, 'client')],
+  ];
+  for (const args of steps) {
+    try {
+      execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    } catch (error) {
+      const failed = error as { stdout?: string; stderr?: string };
+      throw new Error(`build failed (${args.join(' ')}):\n${failed.stdout ?? ''}${failed.stderr ?? error}`);
+    }
+  }
+}
+
+describeWithTools('calls between Chromium pages of the demo', chromium, () => {
+  let report: DriverReport;
+
+  beforeAll(async () => {
+    build();
+    const driver = [
+      process.execPath,
+      'test/e2e/browser-driver.mjs',
+      '--dist',
+      distDir,
+      '--chromium',
+      CHROMIUM,
+      '--scenarios',
+      'two,three,relay',
+    ];
+    const prefix = loopbackOnlyPrefix();
+    if (!prefix && process.env.CI === 'true') {
+      // CI installs iproute2 and runs as root: a run on the host network there is a broken setup.
+      throw new Error('cannot make a loopback-only network namespace (needs root, unshare and ip)');
+    }
+    if (!prefix) {
+      console.warn(
+        [
+          '#'.repeat(78),
+          '# NOT ISOLATED: cannot make a loopback-only network namespace (needs root, unshare and ip).',
+          '# Chromium runs on the host network and gathers candidates on every interface.',
+          '#'.repeat(78),
+        ].join('\n'),
+      );
+    }
+    const [command, ...args] = [...(prefix ?? []), ...driver];
+    const result = await runProcess(command, args, { cwd: root, timeoutMs: 110_000 });
+    const lastLine = result.stdout.trim().split('\n').at(-1) ?? '';
+    try {
+      report = JSON.parse(lastLine) as DriverReport;
+    } catch {
+      throw new Error(`the driver printed no report:\n${describeResult(result)}`);
+    }
+    // The driver's own account (scenario timings, failures) helps when an assertion below fails.
+    if (!report.ok) console.warn(result.stderr);
+  }, 150_000);
+
+  /** The report of one scenario, with every failure it recorded in the assertion message. */
+  function scenario(name: string) {
+    expect(report.failures, 'driver failures').toEqual([]);
+    const found = report.scenarios.find((entry) => entry.name === name);
+    expect(found, `scenario ${name} ran`).toBeDefined();
+    expect(found!.failures, `${name}: ${found!.problems.join('\n')}`).toEqual([]);
+    return found!;
+  }
+
+  /** Every page shows every other page's participant with a playing video, and got the first page's chat line. */
+  function expectFullMesh(name: string, pageCount: number) {
+    const run = scenario(name);
+    expect(run.pages).toHaveLength(pageCount);
+    const ids = run.pages.map((page) => page.participantId);
+    for (const page of run.pages) {
+      const others = ids.filter((id) => id !== page.participantId).sort();
+      expect(page.videos.map((video) => video.participantId).sort(), `${page.name}'s tiles`).toEqual(others);
+      for (const video of page.videos) {
+        expect(video.videoWidth, `${page.name} sees ${video.identity}`).toBeGreaterThan(0);
+        expect(video.advancedBy, `${page.name} plays ${video.identity}`).toBeGreaterThan(0.3);
+      }
+    }
+    const [sender, ...receivers] = run.pages;
+    const sent = sender.chat.find((line) => line.own);
+    expect(sent, 'the first page sent a chat line').toBeDefined();
+    for (const page of receivers)
+      expect(page.chat, `${page.name}'s chat`).toContainEqual({
+        from: sender.participantId,
+        name: sender.name,
+        text: sent!.text,
+        own: false,
+      });
+    return run;
+  }
+
+  it('two pages: each plays the other and gets the chat', () => {
+    expectFullMesh('two', 2);
+  });
+
+  it('two pages: mute is seen, a dropped signaling connection resumes the same participant, leave is seen', () => {
+    expect(scenario('two').lifecycle).toEqual({
+      muteSeen: true,
+      dropped: true,
+      resumed: true,
+      stillInRoom: true,
+      playingAfterResume: true,
+      leftSeen: true,
+    });
+  });
+
+  it('three pages: a full mesh of three calls', () => {
+    expectFullMesh('three', 3);
+  });
+
+  it('two pages with relay=1: media goes through the embedded TURN server', () => {
+    const run = expectFullMesh('relay', 2);
+    expect(run.relay).toBe(true);
+    for (const page of run.pages) {
+      expect(page.pairs).toHaveLength(1);
+      expect(page.pairs[0].pair?.local.candidateType, `${page.name}'s local candidate`).toBe('relay');
+      expect(page.pairs[0].pair?.remote.candidateType, `${page.name}'s remote candidate`).toBe('relay');
+    }
+  });
+
+  it('the server logged no warning or error during the calls', () => {
+    expect(report.serverErrors).toEqual([]);
+  });
+
+  it('no page threw, and the SDK reported no error (server error messages, failed negotiations)', () => {
+    const sdkProblems = report.scenarios.flatMap((run) =>
+      run.problems.filter((problem) => problem.includes('page error:') || problem.includes('switchboard:')),
+    );
+    expect(sdkProblems).toEqual([]);
+  });
+});
