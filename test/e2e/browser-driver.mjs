@@ -376,6 +376,40 @@ async function runScenario(browser, baseUrl, scenarioName) {
         );
     }
 
+    // Sound: every page receives audio with energy (the fake microphone beeps) from every other.
+    for (const [index, opening] of opened.entries()) {
+      const audio = await waitFor(
+        async () => {
+          const found = await opening.page.evaluate(async () => {
+            const room = window.switchboardDemo.room;
+            const heard = [];
+            for (const participant of room?.participants ?? []) {
+              const report = await room.getStats(participant.id);
+              let packets = 0;
+              let energy = 0;
+              for (const record of report?.values() ?? []) {
+                if (record.type === 'inbound-rtp' && record.kind === 'audio') {
+                  packets += record.packetsReceived ?? 0;
+                  energy += record.totalAudioEnergy ?? 0;
+                }
+              }
+              heard.push({ participantId: participant.id, packets, energy });
+            }
+            return heard;
+          });
+          return found.length === expected && found.every((entry) => entry.packets > 0 && entry.energy > 0)
+            ? found
+            : null;
+        },
+        Math.min(5_000, remaining()),
+      );
+      report.pages[index].audio = audio;
+      if (!audio)
+        report.failures.push(
+          `${opening.name} does not hear every other participant (no audio energy received)`,
+        );
+    }
+
     // The candidate pair in use, and in relay mode that it goes through TURN on both ends.
     for (const [index, opening] of opened.entries()) {
       const pairs = await waitFor(
