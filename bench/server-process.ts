@@ -1,10 +1,12 @@
 /**
- * Starting and stopping the TURN servers under test as child processes:
- * a free port, readiness by STUN Binding, bounded output, and a kill of every
- * child when the benchmark exits, however it exits.
+ * Starting and stopping the servers under test as child processes: a free
+ * port, readiness by a probe (a STUN Binding for TURN servers), bounded
+ * output, an optional higher open-file limit, and a kill of every child when
+ * the benchmark exits, however it exits.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { TurnClient } from '../src/turn/client.js';
 
@@ -97,16 +99,86 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The command and arguments that run `command args` with the open-file limit
+ * raised to `limit` first, when it is lower: `sh -c 'ulimit -n LIMIT; exec
+ * "$0" "$@"'`. Raising the hard limit needs CAP_SYS_RESOURCE (root usually
+ * has it, a container's root may not); without it the shell keeps the current
+ * limit, and Node itself raises its soft limit to the hard one. Check the
+ * outcome with `openFileLimit(pid)`. `exec` keeps the process id, so CPU and
+ * memory read by pid are the program's own.
+ */
+export function withFileDescriptorLimit(
+  command: string,
+  args: readonly string[],
+  limit: number,
+): [string, string[]] {
+  if (process.platform === 'win32') return [command, [...args]];
+  const wanted = Math.floor(limit);
+  // Only ever raise: `ulimit -n` sets the hard limit too, and would lower a higher one.
+  const script =
+    `current=$(ulimit -n); if [ "$current" != unlimited ] && [ "$current" -lt ${wanted} ]; then ` +
+    `ulimit -n ${wanted} 2>/dev/null; fi; exec "$0" "$@"`;
+  return ['/bin/sh', ['-c', script, command, ...args]];
+}
+
+/** The soft open-file limit of a running process, from /proc/PID/limits; undefined when unreadable. */
+export function openFileLimit(pid: number): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+      .split('\n')
+      .find((text) => text.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    if (soft === 'unlimited') return Number.POSITIVE_INFINITY;
+    return soft === undefined ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
+}
+
+/** How to start a server and tell when it is ready. */
+export interface ServerProcessOptions {
+  command: string;
+  args: readonly string[];
+  host: string;
+  port: number;
+  /** Resolves true once the server answers; polled until it does or the time is up. */
+  ready: () => Promise<boolean>;
+  /** Default 15,000 ms. */
+  readyTimeoutMs?: number;
+  /** Raise the open-file limit to this before the program starts (see withFileDescriptorLimit). */
+  fileDescriptorLimit?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Starts `command args` and resolves once it answers STUN on host:port; rejects (after killing it) otherwise. */
-export async function startServer(
+export function startServer(
   command: string,
   args: readonly string[],
   host: string,
   port: number,
   readyTimeoutMs = 15_000,
 ): Promise<RunningServer> {
-  const commandLine = [command, ...args].join(' ');
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startServerProcess({
+    command,
+    args,
+    host,
+    port,
+    ready: () => answersStun(host, port),
+    readyTimeoutMs,
+  });
+}
+
+/** Starts a server and resolves once `ready` says so; rejects (after killing it) when it exits or times out. */
+export async function startServerProcess(options: ServerProcessOptions): Promise<RunningServer> {
+  const { host, port } = options;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
+  const commandLine = [options.command, ...options.args].join(' ');
+  const [command, args] =
+    options.fileDescriptorLimit === undefined
+      ? [options.command, [...options.args]]
+      : withFileDescriptorLimit(options.command, options.args, options.fileDescriptorLimit);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env });
   trackChild(child);
   let output = '';
   const append = (chunk: string) => {
@@ -147,14 +219,16 @@ export async function startServer(
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    const ready = await Promise.race([answersStun(host, port), spawnFailure]);
+    const ready = await Promise.race([options.ready().catch(() => false), spawnFailure]);
     if (ready instanceof Error) throw new Error(`cannot start ${commandLine}: ${ready.message}`);
     if (ready) return server;
     const tail = () => output.split('\n').slice(-30).join('\n');
     if (exited) throw new Error(`exited before it was ready: ${commandLine}\n${tail()}`);
     if (Date.now() > deadline) {
       await server.stop();
-      throw new Error(`not answering STUN after ${readyTimeoutMs} ms: ${commandLine}\n${tail()}`);
+      throw new Error(`not ready after ${readyTimeoutMs} ms: ${commandLine}\n${tail()}`);
     }
+    // A refused connection answers at once: do not spin.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -37,7 +37,12 @@ import { machineBusyFraction, machineCpuSample, processTreeCpuSeconds } from './
 import { LoadProcess } from './load-process.js';
 import { RttHistogram } from './rtt-histogram.js';
 import { freePort, killAllChildren, type RunningServer, startServer } from './server-process.js';
-import { PROBE_HEADER_SIZE, type ResultReport } from './turn-load-protocol.js';
+import {
+  type ParentMessage,
+  PROBE_HEADER_SIZE,
+  type ResultReport,
+  type WorkerMessage,
+} from './turn-load-protocol.js';
 
 /** The two servers compared. */
 type ServerName = 'ours' | 'coturn';
@@ -110,6 +115,7 @@ const LOAD_CPU_LIMIT_PERCENT = 90;
 /** CPU of other processes, % of one core, above which a measurement is called disturbed. */
 const OTHERS_CPU_LIMIT_PERCENT = 15;
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const WORKER_FILE = fileURLToPath(new URL('./turn-load-worker.js', import.meta.url));
 
 const USAGE = `Usage: npm run bench:turn -- [flags]
 
@@ -388,7 +394,10 @@ function pairsOf(index: number, options: BenchOptions): number {
 async function measure(name: ServerName, round: number, options: BenchOptions): Promise<Measurement> {
   const underTest = await startUnderTest(name, options);
   const { server } = underTest;
-  const workers = Array.from({ length: options.procs }, (_, index) => new LoadProcess(index));
+  const workers = Array.from(
+    { length: options.procs },
+    (_, index) => new LoadProcess<ParentMessage, WorkerMessage>(index, WORKER_FILE),
+  );
   let failed = true;
   try {
     for (const [index, worker] of workers.entries()) {
@@ -404,11 +413,13 @@ async function measure(name: ServerName, round: number, options: BenchOptions): 
       });
     }
     const setupTimeoutMs = 30_000 + 200 * options.pairs;
-    const ready = await Promise.all(workers.map((worker) => worker.ready(setupTimeoutMs)));
+    const ready = await Promise.all(workers.map((worker) => worker.next('ready', setupTimeoutMs)));
     const warmupMs = options.warmupSeconds * 1000;
     const durationMs = options.durationSeconds * 1000;
     for (const worker of workers) worker.send({ type: 'run', warmupMs, durationMs });
-    const results = Promise.all(workers.map((worker) => worker.result(warmupMs + durationMs + 30_000)));
+    const results = Promise.all(
+      workers.map((worker) => worker.next('result', warmupMs + durationMs + 30_000)),
+    );
     // Sample the server and the machine over the same window the load processes measure.
     await sleep(warmupMs);
     const serverBefore = processTreeCpuSeconds(server.pid);
