@@ -49,6 +49,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     v: z.number().int(),
     /** Access token (JWT) with the join grant for the room. */
     token: z.string().min(1).max(8192),
+    /** The room the client means to join; refused with wrong_room when the token names another. */
+    room: z.string().min(1).max(128).optional(),
     /** Session id from an earlier `joined`, to resume that session within its grace period. */
     resume: z.string().max(64).optional(),
     metadata: metadata.optional(),

@@ -260,6 +260,16 @@ export class SignalingServer {
       );
       return;
     }
+    if (message.room !== undefined && message.room !== token.room) {
+      this.refuse(
+        connection,
+        'wrong_room',
+        `the token is for room ${token.room}, not ${message.room}`,
+        CloseCode.Unauthorized,
+        rid,
+      );
+      return;
+    }
     if (message.resume !== undefined) {
       this.resume(connection, token, message.resume, rid);
       return;

@@ -123,7 +123,7 @@ describe('joining', () => {
     expect(second.id).not.toBe(first.id);
   });
 
-  it('refuses tokens: bad signature, expired, no join grant, none, and wrong version', async () => {
+  it('refuses tokens: bad signature, expired, no join grant, another room, none, and wrong version', async () => {
     const cases: [string, string, number][] = [
       [await token({ identity: 'x' }, OTHER_KEY), 'invalid_token', 4001],
       [
@@ -144,6 +144,14 @@ describe('joining', () => {
       client.send({ type: 'join', v: 1, token: jwt });
       expect(await refusal(client), code).toEqual({ code, close });
     }
+    const elsewhere = await connect();
+    elsewhere.send({
+      type: 'join',
+      v: 1,
+      token: await token({ identity: 'x', room: 'main' }),
+      room: 'other',
+    });
+    expect(await refusal(elsewhere)).toEqual({ code: 'wrong_room', close: 4001 });
     const future = await connect();
     future.send({ type: 'join', v: 2, token: await token({ identity: 'x' }) });
     expect(await refusal(future)).toEqual({ code: 'unsupported_version', close: 1008 });

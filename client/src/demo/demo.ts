@@ -224,6 +224,7 @@ async function join(roomName: string, name: string, relay: boolean): Promise<voi
     const joined = await connect({
       url: signalingUrl(),
       token,
+      room: roomName,
       localStream,
       ...(relay ? { iceTransportPolicy: 'relay' as const } : {}),
     });

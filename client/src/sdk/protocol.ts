@@ -71,7 +71,15 @@ export type ServerMessage =
 
 /** Messages the client sends. */
 export type ClientMessage =
-  | { type: 'join'; v: number; token: string; resume?: string; metadata?: unknown; rid?: string }
+  | {
+      type: 'join';
+      v: number;
+      token: string;
+      room?: string;
+      resume?: string;
+      metadata?: unknown;
+      rid?: string;
+    }
   | { type: 'offer'; to: string; sdp: string }
   | { type: 'answer'; to: string; sdp: string }
   | { type: 'candidate'; to: string; candidate: CandidateInit }

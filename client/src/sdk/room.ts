@@ -20,6 +20,8 @@ export interface ConnectOptions {
   localStream?: MediaStream;
   /** `relay` sends everything through TURN (the servers from `joined`). */
   iceTransportPolicy?: RTCIceTransportPolicy;
+  /** The room meant: the server refuses (wrong_room) a token for another one. */
+  room?: string;
   /** Participant metadata sent with `join`. */
   metadata?: unknown;
   /** Reconnection delays after the WebSocket drops. */
@@ -84,6 +86,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       url: options.url,
       token: options.token,
       metadata: options.metadata,
+      room: options.room,
       backoff: options.backoff,
       reconnectTimeoutMs: options.reconnectTimeoutMs,
       createWebSocket: options.createWebSocket,

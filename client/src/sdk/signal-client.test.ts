@@ -6,7 +6,7 @@ import { joined } from './testing/messages.js';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.e30.c2ln';
 
-function setup(options: { reconnectTimeoutMs?: number } = {}) {
+function setup(options: { reconnectTimeoutMs?: number; room?: string } = {}) {
   const factory = fakeWebSocketFactory();
   const client = new SignalClient({
     url: 'ws://127.0.0.1:7880/rtc',
@@ -39,6 +39,13 @@ afterEach(() => {
 });
 
 describe('SignalClient', () => {
+  it('names the room it means in join when told, so that a token for another is refused', async () => {
+    const { client, sockets } = setup({ room: 'standup' });
+    void client.connect().catch(() => {});
+    sockets[0].open();
+    expect(sockets[0].sent).toEqual([{ type: 'join', v: 1, token: TOKEN, room: 'standup' }]);
+  });
+
   it('sends join with the protocol version and token once the socket opens', async () => {
     const { client, sockets } = setup();
     const connecting = client.connect();

@@ -64,6 +64,8 @@ export interface SignalClientOptions {
   url: string;
   /** Access token for `join`. */
   token: string;
+  /** The room meant: the server refuses (wrong_room) a token for another one. */
+  room?: string;
   /** Participant metadata sent with `join`. */
   metadata?: unknown;
   /** Reconnection delays. */
@@ -163,6 +165,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
           ? this.sessionId
           : undefined;
       const join: ClientMessage = { type: 'join', v: PROTOCOL_VERSION, token: this.options.token };
+      if (this.options.room !== undefined) join.room = this.options.room;
       if (resume !== undefined) join.resume = resume;
       if (this.options.metadata !== undefined) join.metadata = this.options.metadata;
       socket.send(JSON.stringify(join));
