@@ -48,16 +48,22 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { DEV_API_KEY, DEV_API_SECRET } from '../src/server/dev.js';
+import {
+  fixed,
+  integer,
+  keyValue,
+  median,
+  percent,
+  runBenchmark,
+  seconds,
+  sleep,
+  UsageError,
+  words,
+} from './cli.js';
 import { machineBusyFraction, machineCpuSample, processTreeCpuSeconds } from './cpu.js';
 import { LoadProcess } from './load-process.js';
 import { RttHistogram } from './rtt-histogram.js';
-import {
-  freePort,
-  killAllChildren,
-  openFileLimit,
-  type RunningServer,
-  startServerProcess,
-} from './server-process.js';
+import { freePort, openFileLimit, type RunningServer, startServerProcess } from './server-process.js';
 import type {
   JoinedReport,
   ParentMessage,
@@ -187,28 +193,6 @@ Extra flags for our server: BENCH_OURS_ARGS (split on spaces, appended).
 Node flags for our server alone: BENCH_OURS_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 `;
 
-class UsageError extends Error {}
-
-function integer(text: string, name: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not "${text}"`);
-  }
-  return value;
-}
-
-function seconds(text: string, name: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > MAX_SECONDS) {
-    throw new UsageError(`--${name} must be a number of seconds from ${min} to ${MAX_SECONDS}`);
-  }
-  return value;
-}
-
-function words(text: string | undefined): string[] {
-  return (text ?? '').split(/\s+/).filter((word) => word !== '');
-}
-
 /** Reads flags (which win) and BENCH_* variables. */
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
   const { values } = parseArgs({
@@ -272,8 +256,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | un
       SERVER_MESSAGE_RATE_LIMIT - 1,
     ),
     frameBytes: integer(values.size ?? '128', 'size', 64, 60_000),
-    durationSeconds: seconds(pick(values.duration, 'BENCH_DURATION', '5'), 'duration', 0.1),
-    warmupSeconds: seconds(pick(values.warmup, 'BENCH_WARMUP', '2'), 'warmup', 0),
+    durationSeconds: seconds(pick(values.duration, 'BENCH_DURATION', '5'), 'duration', 0.1, MAX_SECONDS),
+    warmupSeconds: seconds(pick(values.warmup, 'BENCH_WARMUP', '2'), 'warmup', 0, MAX_SECONDS),
     rounds: integer(pick(values.rounds, 'BENCH_ROUNDS', '3'), 'rounds', 1, 100),
     procs,
     oursEntry,
@@ -378,17 +362,6 @@ async function startUnderTest(kind: ServerKind, options: BenchOptions): Promise<
     }
   }
   throw lastError;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Resident memory of a process, bytes, from /proc/PID/status; NaN when unreadable. */
@@ -615,14 +588,6 @@ function summarize(
   };
 }
 
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : 'NA';
-}
-
-function percent(value: number): string {
-  return Number.isFinite(value) ? `${Math.round(value)}%` : 'NA';
-}
-
 function thousands(value: number): string {
   return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'NA';
 }
@@ -758,10 +723,6 @@ function caveats(name: ServerKind, summary: Summary, options: BenchOptions): str
   return lines;
 }
 
-function keyValue(key: string, value: number, digits: number): string {
-  return `${key}=${fixed(value, digits)}`;
-}
-
 async function run(options: BenchOptions): Promise<void> {
   const servers: ServerKind[] = options.echo ? ['ours', 'echo'] : ['ours'];
   const cpuModel = cpus()[0]?.model ?? 'unknown';
@@ -888,32 +849,4 @@ async function run(options: BenchOptions): Promise<void> {
   console.log(figures.join(' '));
 }
 
-async function main(): Promise<number> {
-  let options: BenchOptions | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2), process.env);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
-    process.stderr.write(`bench:signaling: ${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (!options) return 0;
-  await run(options);
-  return 0;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllChildren();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  });
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`bench:signaling failed: ${error instanceof Error ? error.message : String(error)}`);
-    killAllChildren();
-    process.exit(1);
-  },
-);
+runBenchmark('bench:signaling', USAGE, parseOptions, run);

@@ -33,10 +33,22 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  fixed,
+  integer,
+  keyValue,
+  median,
+  percent,
+  runBenchmark,
+  seconds,
+  sleep,
+  UsageError,
+  words,
+} from './cli.js';
 import { machineBusyFraction, machineCpuSample, processTreeCpuSeconds } from './cpu.js';
 import { LoadProcess } from './load-process.js';
 import { RttHistogram } from './rtt-histogram.js';
-import { freePort, killAllChildren, type RunningServer, startServer } from './server-process.js';
+import { freePort, type RunningServer, startServer } from './server-process.js';
 import {
   type ParentMessage,
   PROBE_HEADER_SIZE,
@@ -137,24 +149,6 @@ Extra server flags: BENCH_OURS_ARGS, BENCH_COTURN_ARGS (split on spaces, appende
 coturn's binary: BENCH_TURNSERVER (default turnserver on PATH).
 `;
 
-class UsageError extends Error {}
-
-function integer(text: string, name: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not "${text}"`);
-  }
-  return value;
-}
-
-function seconds(text: string, name: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > MAX_MEASUREMENT_SECONDS) {
-    throw new UsageError(`--${name} must be a number of seconds from ${min} to ${MAX_MEASUREMENT_SECONDS}`);
-  }
-  return value;
-}
-
 function portRange(text: string, name: string): PortRange {
   const match = /^(\d+)-(\d+)$/.exec(text);
   const min = match ? Number(match[1]) : Number.NaN;
@@ -163,10 +157,6 @@ function portRange(text: string, name: string): PortRange {
     throw new UsageError(`--${name} must be MIN-MAX within 1024-65535, not "${text}"`);
   }
   return { min, max };
-}
-
-function words(text: string | undefined): string[] {
-  return (text ?? '').split(/\s+/).filter((word) => word !== '');
 }
 
 /** Absolute path of an executable on PATH (or the path itself when it has a slash), or undefined. */
@@ -229,8 +219,18 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | un
       );
     }
   }
-  const durationSeconds = seconds(pick(values.duration, 'BENCH_DURATION', '5'), 'duration', 0.1);
-  const warmupSeconds = seconds(pick(values.warmup, 'BENCH_WARMUP', '2'), 'warmup', 0);
+  const durationSeconds = seconds(
+    pick(values.duration, 'BENCH_DURATION', '5'),
+    'duration',
+    0.1,
+    MAX_MEASUREMENT_SECONDS,
+  );
+  const warmupSeconds = seconds(
+    pick(values.warmup, 'BENCH_WARMUP', '2'),
+    'warmup',
+    0,
+    MAX_MEASUREMENT_SECONDS,
+  );
   if (durationSeconds + warmupSeconds > MAX_MEASUREMENT_SECONDS) {
     throw new UsageError(`--warmup plus --duration must stay within ${MAX_MEASUREMENT_SECONDS} s`);
   }
@@ -374,17 +374,6 @@ async function startUnderTest(name: ServerName, options: BenchOptions): Promise<
   throw lastError;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 /** Pairs handled by load process `index`: as even a split as possible. */
 function pairsOf(index: number, options: BenchOptions): number {
   return Math.floor(options.pairs / options.procs) + (index < options.pairs % options.procs ? 1 : 0);
@@ -498,14 +487,6 @@ function summarize(
   };
 }
 
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : 'NA';
-}
-
-function percent(value: number): string {
-  return Number.isFinite(value) ? `${Math.round(value)}%` : 'NA';
-}
-
 function describeMeasurement(m: Measurement): string {
   return [
     `round ${m.round} ${m.server.padEnd(6)}`,
@@ -575,10 +556,6 @@ function caveats(name: ServerName, summary: Summary): string[] {
   if (summary.lost > 0)
     lines.push(`${name}: ${summary.lost} datagrams lost (replaced after the loss timeout).`);
   return lines;
-}
-
-function keyValue(key: string, value: number, digits: number): string {
-  return `${key}=${fixed(value, digits)}`;
 }
 
 async function run(options: BenchOptions): Promise<void> {
@@ -680,32 +657,4 @@ async function run(options: BenchOptions): Promise<void> {
   console.log(figures.join(' '));
 }
 
-async function main(): Promise<number> {
-  let options: BenchOptions | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2), process.env);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
-    process.stderr.write(`bench:turn: ${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (!options) return 0;
-  await run(options);
-  return 0;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllChildren();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  });
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`bench:turn failed: ${error instanceof Error ? error.message : String(error)}`);
-    killAllChildren();
-    process.exit(1);
-  },
-);
+runBenchmark('bench:turn', USAGE, parseOptions, run);
