@@ -84,7 +84,11 @@ describeWithTools('coturn client tools against our TURN server', coturn, () => {
   ): Promise<UclientRun> {
     const run = await runUclient({ port, ...options });
     expect(run.result.timedOut, context(run)).toBe(false);
-    expect(run.report.errors, context(run)).toEqual([]);
+    // uclient re-sends an Allocate that it thinks timed out with a new transaction id; when
+    // the first one had succeeded (a slow answer on a loaded machine), RFC 8656 §7.2's answer
+    // to the second is 437, which uclient takes in its stride. Every other error fails the run.
+    const errors = run.report.errors.filter((line) => !/^error 437 \(Allocation Mismatch\)$/.test(line));
+    expect(errors, context(run)).toEqual([]);
     expect(run.result.exitCode, context(run)).toBe(0);
     expect(run.report.sent, context(run)).toBe(run.expected);
     expect(run.report.received, context(run)).toBe(run.expected);
