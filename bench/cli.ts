@@ -58,6 +58,28 @@ export function keyValue(key: string, value: number, digits: number): string {
   return `${key}=${fixed(value, digits)}`;
 }
 
+/** A round's failure, with the tail of the server's output that may explain it. */
+export function roundFailure(name: string, error: unknown, serverOutput: string): Error {
+  const tail = serverOutput.split('\n').slice(-30).join('\n');
+  return new Error(
+    `${name}: ${error instanceof Error ? error.message : String(error)}\n--- server output (tail) ---\n${tail}`,
+  );
+}
+
+/**
+ * Ends a round: stops the load processes (at once after a failure, when some
+ * may still wait for a command) and then the server under test.
+ */
+export async function endRound(
+  workers: readonly { kill(): void; finish(): Promise<unknown> }[],
+  failed: boolean,
+  stopServer: () => Promise<void>,
+): Promise<void> {
+  if (failed) for (const worker of workers) worker.kill();
+  await Promise.all(workers.map((worker) => worker.finish()));
+  await stopServer();
+}
+
 /**
  * Runs a benchmark: parses its options (undefined means help was printed),
  * runs it, and exits; every child process is killed on SIGINT, SIGTERM and

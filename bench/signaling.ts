@@ -49,11 +49,13 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { DEV_API_KEY, DEV_API_SECRET } from '../src/server/dev.js';
 import {
+  endRound,
   fixed,
   integer,
   keyValue,
   median,
   percent,
+  roundFailure,
   runBenchmark,
   seconds,
   sleep,
@@ -485,15 +487,9 @@ async function measure(kind: ServerKind, round: number, options: BenchOptions): 
       rssJoined,
     });
   } catch (error) {
-    const output = server.output().split('\n').slice(-30).join('\n');
-    throw new Error(
-      `${kind}: ${error instanceof Error ? error.message : String(error)}\n--- server output (tail) ---\n${output}`,
-    );
+    throw roundFailure(kind, error, server.output());
   } finally {
-    // After a failure some load processes may still wait for a command: do not wait for them.
-    if (failed) for (const worker of workers) worker.kill();
-    await Promise.all(workers.map((worker) => worker.finish()));
-    await underTest.stop();
+    await endRound(workers, failed, () => underTest.stop());
   }
 }
 

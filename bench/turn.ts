@@ -27,18 +27,20 @@
  * BENCH_COTURN_ARGS (extra server flags, split on spaces, appended last);
  * BENCH_TURNSERVER (coturn's binary, default `turnserver` on PATH).
  */
-import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  endRound,
   fixed,
   integer,
   keyValue,
   median,
   percent,
+  roundFailure,
   runBenchmark,
   seconds,
   sleep,
@@ -46,6 +48,7 @@ import {
   words,
 } from './cli.js';
 import { machineBusyFraction, machineCpuSample, processTreeCpuSeconds } from './cpu.js';
+import { findExecutable } from './executables.js';
 import { LoadProcess } from './load-process.js';
 import { RttHistogram } from './rtt-histogram.js';
 import { freePort, type RunningServer, startServer } from './server-process.js';
@@ -157,25 +160,6 @@ function portRange(text: string, name: string): PortRange {
     throw new UsageError(`--${name} must be MIN-MAX within 1024-65535, not "${text}"`);
   }
   return { min, max };
-}
-
-/** Absolute path of an executable on PATH (or the path itself when it has a slash), or undefined. */
-function findExecutable(name: string): string | undefined {
-  const candidates = name.includes('/')
-    ? [name]
-    : (process.env['PATH'] ?? '')
-        .split(delimiter)
-        .filter((dir) => dir !== '')
-        .map((dir) => join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
 }
 
 /** Reads flags (which win) and BENCH_* variables. */
@@ -431,15 +415,9 @@ async function measure(name: ServerName, round: number, options: BenchOptions): 
       setupMs: Math.max(...ready.map((report) => report.setupMs)),
     });
   } catch (error) {
-    const output = server.output().split('\n').slice(-30).join('\n');
-    throw new Error(
-      `${name}: ${error instanceof Error ? error.message : String(error)}\n--- server output (tail) ---\n${output}`,
-    );
+    throw roundFailure(name, error, server.output());
   } finally {
-    // After a failure some load processes may still wait for a command: do not wait for them.
-    if (failed) for (const worker of workers) worker.kill();
-    await Promise.all(workers.map((worker) => worker.finish()));
-    await underTest.stop();
+    await endRound(workers, failed, () => underTest.stop());
   }
 }
 

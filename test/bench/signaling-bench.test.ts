@@ -5,44 +5,19 @@
  * our server and the echo server. Timings are never asserted: they depend on
  * the machine.
  *
- * The benchmark is compiled with tsconfig.bench.json, with its own build of
- * src/, and our server runs from there. So the test never rewrites dist/,
- * which other test files run. The output goes to a folder of its own under
- * the git-ignored dist-bench/: test/bench/turn-bench.test.ts compiles into
- * dist-bench/ at the same time, and a process loading a file that another
- * compiler is rewriting could read it half-written.
+ * The benchmarks are compiled into a folder of this test's own (harness.ts),
+ * with their own build of src/, so the test never rewrites dist/.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeResult, runProcess } from '../helpers/process.js';
+import { compileBenchmarks, parseFigures, root } from './harness.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const outDir = join(root, 'dist-bench/signaling-smoke');
-
-/** The `key=value` words of a line; throws when a word is not one. */
-function parseFigures(line: string): Record<string, string> {
-  const figures: Record<string, string> = {};
-  for (const word of line.trim().split(/\s+/)) {
-    const match = /^([a-z][a-z0-9_]*)=(\S+)$/.exec(word);
-    if (!match) throw new Error(`not a key=value figure: "${word}" in line "${line}"`);
-    figures[match[1]] = match[2];
-  }
-  return figures;
-}
+let outDir = '';
 
 describe('npm run bench:signaling', () => {
   beforeAll(async () => {
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    const result = await runProcess(
-      process.execPath,
-      [tsc, '-p', 'tsconfig.bench.json', '--outDir', outDir],
-      {
-        timeoutMs: 170_000,
-        cwd: root,
-      },
-    );
-    if (result.exitCode !== 0) throw new Error(`cannot compile the benchmark\n${describeResult(result)}`);
+    outDir = await compileBenchmarks('signaling');
   }, 180_000);
 
   it('ends with key=value figures and positive counts and rates for ours and the echo server', async () => {

@@ -4,50 +4,26 @@
  * with a positive AES-GCM protect rate. Timings are never asserted: they
  * depend on the machine.
  *
- * The benchmark is compiled with tsconfig.bench.json into dist-bench/, which
- * holds its own build of src/, so the test never rewrites dist/.
+ * The benchmarks are compiled into a folder of this test's own (harness.ts),
+ * with their own build of src/, so the test never rewrites dist/.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeResult, runProcess } from '../helpers/process.js';
 import { isCi, missingToolsBanner, toolAvailable } from '../helpers/tools.js';
+import { compileBenchmarks, parseFigures, root } from './harness.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+let outDir = '';
 const openssl = toolAvailable('openssl', 'openssl');
-
-/** The `key=value` words of a line; throws when a word is not one. */
-function parseFigures(line: string): Record<string, string> {
-  const figures: Record<string, string> = {};
-  for (const word of line.trim().split(/\s+/)) {
-    const match = /^([a-z][a-z0-9_]*)=(\S+)$/.exec(word);
-    if (!match) throw new Error(`not a key=value figure: "${word}" in line "${line}"`);
-    figures[match[1]] = match[2];
-  }
-  return figures;
-}
 
 describe('npm run bench:srtp', () => {
   beforeAll(async () => {
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    const result = await runProcess(process.execPath, [tsc, '-p', 'tsconfig.bench.json'], {
-      timeoutMs: 170_000,
-      cwd: root,
-    });
-    if (result.exitCode !== 0) throw new Error(`cannot compile the benchmark\n${describeResult(result)}`);
+    outDir = await compileBenchmarks('srtp');
   }, 180_000);
 
   it('ends with key=value figures and a positive protect rate', async () => {
     if (!openssl.present && isCi()) throw new Error(`\n${missingToolsBanner(openssl)}`);
-    const args = [
-      join(root, 'dist-bench/bench/srtp.js'),
-      '--duration',
-      '0.1',
-      '--rounds',
-      '1',
-      '--size',
-      '1200',
-    ];
+    const args = [join(outDir, 'bench/srtp.js'), '--duration', '0.1', '--rounds', '1', '--size', '1200'];
     if (!openssl.present) {
       console.warn('openssl is not installed: the SRTP benchmark smoke test runs WITHOUT its reference.');
       args.push('--no-openssl');

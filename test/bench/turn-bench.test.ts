@@ -4,39 +4,22 @@
  * key=value figures with positive packet rates. Timings are never asserted:
  * they depend on the machine.
  *
- * The benchmark is compiled with tsconfig.bench.json into dist-bench/, which
- * holds its own build of src/, and our server runs from there. So the test
- * never rewrites dist/, which other test files run.
+ * The benchmarks are compiled into a folder of this test's own (harness.ts),
+ * with their own build of src/, so the test never rewrites dist/.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RELAY_PORT_RANGES } from '../helpers/ports.js';
 import { describeResult, runProcess } from '../helpers/process.js';
 import { isCi, missingToolsBanner, toolAvailable } from '../helpers/tools.js';
+import { compileBenchmarks, parseFigures, root } from './harness.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+let outDir = '';
 const coturn = toolAvailable('turnserver', 'coturn');
-
-/** The `key=value` words of a line; throws when a word is not one. */
-function parseFigures(line: string): Record<string, string> {
-  const figures: Record<string, string> = {};
-  for (const word of line.trim().split(/\s+/)) {
-    const match = /^([a-z][a-z0-9_]*)=(\S+)$/.exec(word);
-    if (!match) throw new Error(`not a key=value figure: "${word}" in line "${line}"`);
-    figures[match[1]] = match[2];
-  }
-  return figures;
-}
 
 describe('npm run bench:turn', () => {
   beforeAll(async () => {
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    const result = await runProcess(process.execPath, [tsc, '-p', 'tsconfig.bench.json'], {
-      timeoutMs: 170_000,
-      cwd: root,
-    });
-    if (result.exitCode !== 0) throw new Error(`cannot compile the benchmark\n${describeResult(result)}`);
+    outDir = await compileBenchmarks('turn');
   }, 180_000);
 
   it('ends with key=value figures and positive relayed packet rates', async () => {
@@ -44,10 +27,10 @@ describe('npm run bench:turn', () => {
     const ours = RELAY_PORT_RANGES.benchOurs;
     const theirs = RELAY_PORT_RANGES.benchCoturn;
     const args = [
-      join(root, 'dist-bench/bench/turn.js'),
+      join(outDir, 'bench/turn.js'),
       ...['--pairs', '2', '--window', '4', '--procs', '2'],
       ...['--warmup', '0.5', '--duration', '1', '--rounds', '1'],
-      ...['--ours-entry', join(root, 'dist-bench/src/cli/main.js')],
+      ...['--ours-entry', join(outDir, 'src/cli/main.js')],
       ...[
         '--ours-relay-ports',
         `${ours.min}-${ours.max}`,

@@ -1,21 +1,5 @@
-/**
- * External tools (coturn, openssl, chromium…) that interop tests drive.
- *
- * A developer without a tool gets the tests that need it skipped, with a loud
- * banner naming the package to install. CI must never pass by skipping them:
- * under `CI=true` (set by .ci/run) a missing tool is a failing test instead.
- *
- * Usage at the top of a test file:
- *
- *   const coturn = toolAvailable(['turnserver', 'turnutils_uclient'], 'coturn');
- *   requireTools(coturn); // one test: passes, skips loudly, or fails in CI
- *   describe.skipIf(!coturn.present)('coturn interop', () => { … });
- *
- * or `describeWithTools('coturn interop', coturn, () => { … })`, which does both.
- */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { describe, it } from 'vitest';
+import { findExecutable } from '../../bench/executables.js';
 
 /** The outcome of looking for one or more executables on PATH. */
 export interface ToolCheck {
@@ -34,25 +18,6 @@ export interface ToolCheck {
 /** True when running under CI (`CI=true`, `CI=1`, `CI=yes`), where a missing tool fails instead of skipping. */
 export function isCi(): boolean {
   return /^(1|true|yes)$/i.test(process.env['CI'] ?? '');
-}
-
-/** Absolute path of an executable found on PATH (or the path itself when it contains a slash), or undefined. */
-export function findExecutable(name: string): string | undefined {
-  const candidates = name.includes('/')
-    ? [name]
-    : (process.env['PATH'] ?? '')
-        .split(delimiter)
-        .filter((dir) => dir !== '')
-        .map((dir) => join(dir, name));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // Not there or not executable: try the next directory.
-    }
-  }
-  return undefined;
 }
 
 /** The banner printed when tools are missing; also the failure message in CI. */
@@ -115,3 +80,5 @@ export function describeWithTools(title: string, check: ToolCheck, body: () => v
   requireTools(check);
   describe.skipIf(!check.present)(title, body);
 }
+
+export { findExecutable };
