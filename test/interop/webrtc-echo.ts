@@ -7,7 +7,7 @@
  * peer's own senders, so keyframes and retransmissions reach the echo too.
  */
 import { randomInt } from 'node:crypto';
-import type { IceUdpMux } from '../../src/ice/index.js';
+import type { IceTcpMux, IceUdpMux } from '../../src/ice/index.js';
 import { type DtlsRole, WebRtcTransport } from '../../src/media/webrtc-transport.js';
 import {
   PayloadFeedbackFormat,
@@ -48,14 +48,24 @@ interface EchoRoute {
   ssrc: number;
 }
 
+/** Where and how the echo listens. */
+export interface EchoOptions {
+  /** The shared UDP port; give this, `tcp`, or both. */
+  udp?: IceUdpMux;
+  /** The shared passive ICE-TCP port. */
+  tcp?: IceTcpMux;
+  certificate: SelfSignedCertificate;
+  /** Our DTLS role. */
+  role: DtlsRole;
+  /** Expect this fingerprint instead of the one in the offer (to prove a mismatch is refused). */
+  expectFingerprint?: { algorithm: string; value: string };
+}
+
 /**
- * Answers `offerSdp` with a transport on `mux` playing DTLS `role`, wired to
- * echo. Throws when the offer cannot be answered.
+ * Answers `offerSdp` with a transport playing DTLS `role`, wired to echo.
+ * Throws when the offer cannot be answered.
  */
-export function createEchoSession(
-  offerSdp: string,
-  options: { mux: IceUdpMux; certificate: SelfSignedCertificate; role: DtlsRole },
-): EchoSession {
+export function createEchoSession(offerSdp: string, options: EchoOptions): EchoSession {
   const parsed = parseSdp(offerSdp);
   if (!parsed.ok) throw parsed.error;
   const offer = parsed.value;
@@ -63,7 +73,11 @@ export function createEchoSession(
   const remoteFingerprint = fingerprintFromDescription(offer);
   if (!remoteIce || !remoteFingerprint) throw new Error('offer without ICE credentials or fingerprint');
 
-  const transport = new WebRtcTransport({ udp: [options.mux], certificate: options.certificate });
+  const transport = new WebRtcTransport({
+    udp: options.udp ? [options.udp] : undefined,
+    tcp: options.tcp ? [options.tcp] : undefined,
+    certificate: options.certificate,
+  });
   const sendSsrcs: Record<string, AnswerSendSsrc> = {};
   for (const section of offer.media) {
     if (section.kind !== 'audio' && section.kind !== 'video') continue;
@@ -132,7 +146,7 @@ export function createEchoSession(
 
   transport.connect({
     ice: { usernameFragment: remoteIce.usernameFragment, password: remoteIce.password },
-    dtls: { role: options.role, fingerprints: [remoteFingerprint] },
+    dtls: { role: options.role, fingerprints: [options.expectFingerprint ?? remoteFingerprint] },
   });
   return { transport, answerSdp: writeSdp(answer.value.description), counters };
 }
