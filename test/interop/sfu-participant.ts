@@ -1,0 +1,149 @@
+/**
+ * The server side of one SFU participant for interop tests, negotiated the
+ * way the signaling service will: the peer offers on its publish connection
+ * and the router answers and creates a producer per track; the router offers
+ * on the subscribe connection one section per consumed track, renegotiated
+ * as tracks come and go.
+ */
+import type { Consumer } from '../../src/media/consumer.js';
+import type { Producer } from '../../src/media/producer.js';
+import type { Router } from '../../src/media/router.js';
+import type { WebRtcTransport } from '../../src/media/webrtc-transport.js';
+import {
+  createAnswer,
+  DEFAULT_HEADER_EXTENSIONS,
+  fingerprintFromDescription,
+  iceParametersFromDescription,
+  parseSdp,
+  rtpParametersFromAnswer,
+  SubscribeSdpState,
+  writeSdp,
+} from '../../src/sdp/index.js';
+import type { PeerMessage, StdioPeer } from './peers/stdio-peer.js';
+
+/** REMB, not transport-wide CC, drives bitrates through the router (see ROUTER_HEADER_EXTENSIONS). */
+const PUBLISH_HEADER_EXTENSIONS = DEFAULT_HEADER_EXTENSIONS.filter(
+  (uri) => !uri.includes('transport-wide-cc'),
+);
+
+/** One participant: its peer process, its two transports, its producers and consumers. */
+export class SfuParticipant {
+  readonly name: string;
+  readonly peer: StdioPeer;
+  readonly router: Router;
+  readonly publish: WebRtcTransport;
+  readonly subscribe: WebRtcTransport;
+  readonly producers: Producer[] = [];
+  /** Consumers by the producer they consume. */
+  readonly consumers = new Map<Producer, Consumer>();
+  readonly #state: SubscribeSdpState;
+  readonly #mids = new Map<Consumer, string>();
+  readonly #seen = new Set<PeerMessage>();
+  #subscribeConnected = false;
+
+  constructor(name: string, peer: StdioPeer, router: Router) {
+    this.name = name;
+    this.peer = peer;
+    this.router = router;
+    this.publish = router.createWebRtcTransport();
+    this.subscribe = router.createWebRtcTransport();
+    this.#state = new SubscribeSdpState({
+      transport: {
+        iceParameters: this.subscribe.iceParameters,
+        candidates: this.subscribe.iceCandidateLines,
+        fingerprint: { algorithm: 'sha-256', value: this.subscribe.localFingerprint.value },
+      },
+    });
+  }
+
+  /** Answers the peer's publish offer and creates a producer per track. */
+  async startPublishing(): Promise<void> {
+    const message = await this.peer.waitFor(
+      (m) => m.type === 'publish-offer',
+      10_000,
+      `${this.name}'s publish offer`,
+    );
+    const parsed = parseSdp(String(message.sdp));
+    if (!parsed.ok) throw parsed.error;
+    const offer = parsed.value;
+    const answer = createAnswer(offer, {
+      iceParameters: this.publish.iceParameters,
+      candidates: this.publish.iceCandidateLines,
+      fingerprint: { algorithm: 'sha-256', value: this.publish.localFingerprint.value },
+      setup: 'passive',
+      headerExtensions: PUBLISH_HEADER_EXTENSIONS,
+      direction: 'recvonly',
+    });
+    if (!answer.ok) throw answer.error;
+    for (const media of answer.value.mids) {
+      if (media.kind === 'application') continue;
+      const rtpParameters = rtpParametersFromAnswer(offer, media);
+      if (!rtpParameters.ok) throw rtpParameters.error;
+      this.producers.push(
+        this.router.produce(this.publish, {
+          kind: media.kind,
+          rtpParameters: rtpParameters.value,
+          appData: { participant: this.name },
+        }),
+      );
+    }
+    const ice = iceParametersFromDescription(offer);
+    const fingerprint = fingerprintFromDescription(offer);
+    if (!ice || !fingerprint) throw new Error('publish offer without ICE credentials or fingerprint');
+    this.publish.connect({
+      ice: { usernameFragment: ice.usernameFragment, password: ice.password },
+      dtls: { role: 'server', fingerprints: [fingerprint] },
+    });
+    this.peer.send({ type: 'publish-answer', sdp: writeSdp(answer.value.description) });
+  }
+
+  /** Consumes a producer of another participant (takes effect at the next renegotiation). */
+  consume(producer: Producer): void {
+    const consumer = this.router.consume(this.subscribe, { producerId: producer.id });
+    const participant = String(producer.appData['participant']);
+    const mid = this.#state.addConsumer(consumer.rtpParameters, {
+      streamId: participant,
+      trackId: producer.id,
+    });
+    consumer.assignMid(mid);
+    this.consumers.set(producer, consumer);
+    this.#mids.set(consumer, mid);
+    consumer.once('close', () => {
+      this.consumers.delete(producer);
+      const closedMid = this.#mids.get(consumer);
+      this.#mids.delete(consumer);
+      if (closedMid !== undefined) this.#state.removeTrack(closedMid);
+    });
+  }
+
+  /** Sends the subscribe offer, applies the answer, and connects the transport the first time. */
+  async renegotiate(): Promise<void> {
+    const { sdp } = this.#state.createOffer();
+    this.peer.send({ type: 'subscribe-offer', sdp });
+    const message = await this.peer.waitFor(
+      (m) => m.type === 'subscribe-answer' && !this.#seen.has(m),
+      10_000,
+      `${this.name}'s subscribe answer`,
+    );
+    this.#seen.add(message);
+    const applied = this.#state.applyAnswer(String(message.sdp));
+    if (!applied.ok) throw applied.error;
+    const transport = applied.value.transport;
+    if (!this.#subscribeConnected && transport) {
+      this.#subscribeConnected = true;
+      this.subscribe.connect({
+        ice: {
+          usernameFragment: transport.iceParameters.usernameFragment,
+          password: transport.iceParameters.password,
+        },
+        dtls: { role: transport.dtlsRole, fingerprints: [transport.fingerprint] },
+      });
+    }
+  }
+
+  /** Closes the peer's producers and transports on the server. */
+  leave(): void {
+    this.publish.close();
+    this.subscribe.close();
+  }
+}
