@@ -205,7 +205,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ProducerSi
     this.#timestamps[slot] = params.timestamp;
     this.#outgoingPayloadTypes[slot] = payloadType;
     const length = writeOutgoingRtp(this.#buffer, 0, packet, this.#extensions, params);
-    if (!this.#downlink.sendRtp(this.#buffer.subarray(0, length))) return;
+    if (!this.#downlink.sendRtp(this.#buffer.subarray(0, length))) {
+      // Not sent (the transport is not connected yet): a video stream must still start on a keyframe.
+      if (keyframe && this.kind === 'video' && this.stats.packetsSent === 0) this.#waitingForKeyframe = true;
+      return;
+    }
     this.stats.packetsSent++;
     this.stats.bytesSent += packet.payload.length;
     this.#sendStatistics.onPacket(params.timestamp, packet.payload.length, nowMs);

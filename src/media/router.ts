@@ -165,6 +165,10 @@ export class Router extends EventEmitter<RouterEvents> {
       bitrateOf: (producer) => this.#bitrateFor(producer),
     });
     this.#bindings.set(transport.id, binding);
+    // Video consumers created before the subscriber could receive start on a fresh keyframe.
+    transport.on('connected', () => {
+      for (const consumer of binding.consumers) consumer.requestKeyframe();
+    });
     transport.once('close', () => {
       this.#bindings.delete(transport.id);
       for (const producer of [...binding.producers]) producer.close();

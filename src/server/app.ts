@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Log } from '../util/log.js';
 import type { Config } from './config.js';
 import { HttpServer, operationsHandler } from './http-server.js';
+import { MediaService } from './media-service.js';
 import { Metrics } from './metrics.js';
 import { SignalingService } from './signaling-service.js';
 import { clientDirectory, staticFilesHandler } from './static-files.js';
@@ -27,6 +28,8 @@ export class App {
   readonly turn: TurnService;
   /** The signaling service, in `switchboard start`. */
   readonly signaling: SignalingService | undefined;
+  /** The media server (ICE sockets and the SFU), in `switchboard start`. */
+  readonly media: MediaService | undefined;
   /** The HTTP listener, when `http.listen` names one. */
   readonly http: HttpServer | undefined;
   readonly metrics: Metrics;
@@ -36,12 +39,14 @@ export class App {
   private constructor(
     turn: TurnService,
     signaling: SignalingService | undefined,
+    media: MediaService | undefined,
     http: HttpServer | undefined,
     metrics: Metrics,
     log: Log,
   ) {
     this.turn = turn;
     this.signaling = signaling;
+    this.media = media;
     this.http = http;
     this.metrics = metrics;
     this.log = log;
@@ -64,10 +69,12 @@ export class App {
     const metrics = new Metrics();
     metrics.addTurn(turn.server);
     let signaling: SignalingService | undefined;
+    let media: MediaService | undefined;
     let http: HttpServer | undefined;
     try {
       if (options.signaling) {
-        signaling = new SignalingService({ config, log, turn, turnSecret, dev: options.dev });
+        media = await MediaService.start(config, log);
+        signaling = new SignalingService({ config, log, turn, turnSecret, dev: options.dev, sfu: media.sfu });
         metrics.addSignaling(signaling);
       }
       if (config.http.listen.length > 0) {
@@ -96,10 +103,11 @@ export class App {
       }
     } catch (error) {
       await signaling?.close();
+      await media?.close();
       await turn.close();
       throw error;
     }
-    return new App(turn, signaling, http, metrics, log);
+    return new App(turn, signaling, media, http, metrics, log);
   }
 
   /** SIGHUP: reloads what can be reloaded without a restart (the TLS certificate). */
@@ -117,6 +125,7 @@ export class App {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.signaling?.close();
+      await this.media?.close();
       await this.http?.close();
       await this.turn.close();
     })();

@@ -57,6 +57,7 @@ describe('defaults', () => {
       http: { listen: [] },
       signaling: {
         apiKeys: [],
+        roomMode: 'sfu',
         maxParticipants: 100,
         emptyTimeout: 30,
         resumeGrace: 15,
@@ -64,6 +65,7 @@ describe('defaults', () => {
         turnCredentialTtl: 21_600,
         externalTurnUrls: [],
       },
+      media: { addresses: [], udpPort: 7882, tcpPort: 7881, maxIncomingBitrate: 2_500_000 },
       turn: {
         listen: [{ host: '0.0.0.0', port: 3478 }],
         realm: 'switchboard',
@@ -109,6 +111,7 @@ describe('defaults', () => {
       'turn.alternateServer',
       'signaling.turnHost',
       'signaling.externalTurnSecret',
+      'media.announcedAddress',
     );
     expect(SETTINGS.map((spec) => spec.path).sort()).toEqual(leaves.sort());
     expect(new Set(SETTINGS.map((spec) => spec.flag)).size).toBe(SETTINGS.length);

@@ -9,6 +9,7 @@
  * appended, by a later source: what `--user` says is the whole list of users.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
@@ -149,6 +150,7 @@ const apiKey = z.preprocess(
 
 const signalingSection = z.strictObject({
   apiKeys: z.array(apiKey).default([]),
+  roomMode: z.enum(['sfu', 'p2p']).default('sfu'),
   maxParticipants: z.number().int().min(1).max(10_000).default(100),
   emptyTimeout: seconds.default(30),
   resumeGrace: seconds.default(15),
@@ -210,15 +212,26 @@ const turnSection = z
     }
   });
 
+const mediaSection = z.strictObject({
+  addresses: z.array(z.string().refine((text) => isIP(text) !== 0, 'must be an IP address')).default([]),
+  udpPort: z.number().int().min(0).max(65535).default(7882),
+  tcpPort: z.number().int().min(0).max(65535).default(7881),
+  announcedAddress: z
+    .string()
+    .refine((text) => isIP(text) !== 0, 'must be an IP address')
+    .optional(),
+  maxIncomingBitrate: z.number().int().min(50_000).max(100_000_000).default(2_500_000),
+});
+
 /**
- * The whole configuration. Sections to come (`http`, `signaling`, `media`)
- * slot in beside these; unknown keys are refused so that a typo in a file is
- * an error rather than a silently ignored setting.
+ * The whole configuration; unknown keys are refused so that a typo in a file
+ * is an error rather than a silently ignored setting.
  */
 export const configSchema = z.strictObject({
   log: logSection.prefault({}),
   http: httpSection.prefault({}),
   signaling: signalingSection.prefault({}),
+  media: mediaSection.prefault({}),
   turn: turnSection.prefault({}),
 });
 
@@ -421,6 +434,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     secret: true,
   },
   {
+    path: 'signaling.roomMode',
+    kind: 'string',
+    flag: 'room-mode',
+    valueName: 'MODE',
+    help: 'mode of rooms created on first join: sfu (media through the server) or p2p',
+  },
+  {
     path: 'signaling.maxParticipants',
     kind: 'integer',
     flag: 'max-participants',
@@ -476,6 +496,41 @@ export const SETTINGS: readonly SettingSpec[] = [
     valueName: 'SECRET',
     help: 'TURN REST API secret of the external TURN servers (coturn static-auth-secret)',
     secret: true,
+  },
+  {
+    path: 'media.addresses',
+    kind: 'list',
+    flag: 'media-address',
+    valueName: 'IP',
+    help: 'addresses the media server (ICE) listens on, repeatable (default: every interface address)',
+  },
+  {
+    path: 'media.udpPort',
+    kind: 'integer',
+    flag: 'media-udp-port',
+    valueName: 'PORT',
+    help: 'UDP port that carries every media session (ICE-lite), 0 = any free port',
+  },
+  {
+    path: 'media.tcpPort',
+    kind: 'integer',
+    flag: 'media-tcp-port',
+    valueName: 'PORT',
+    help: 'TCP port for ICE over TCP (RFC 6544) when UDP is blocked, 0 = any free port',
+  },
+  {
+    path: 'media.announcedAddress',
+    kind: 'string',
+    flag: 'media-announced-address',
+    valueName: 'IP',
+    help: 'public address advertised in media candidates, for a server behind a 1:1 NAT',
+  },
+  {
+    path: 'media.maxIncomingBitrate',
+    kind: 'integer',
+    flag: 'max-incoming-bitrate',
+    valueName: 'BPS',
+    help: 'most a publisher is asked to send per video track (REMB), bits per second',
   },
   {
     path: 'http.listen',

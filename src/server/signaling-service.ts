@@ -11,6 +11,7 @@ import type { IceServer } from '../signaling/protocol.js';
 import type { Participant } from '../signaling/room.js';
 import { RoomManager } from '../signaling/rooms.js';
 import { SignalingServer } from '../signaling/server.js';
+import type { SfuService } from '../signaling/sfu.js';
 import { createAccessToken, ROOM_NAME, TokenVerifier } from '../signaling/tokens.js';
 import { createRestCredential } from '../turn/rest-credentials.js';
 import type { Log } from '../util/log.js';
@@ -31,6 +32,8 @@ export interface SignalingServiceOptions {
   turnSecret: string | undefined;
   /** `--dev`: serve /dev/token, and leave turns: out (the certificate is self-signed). */
   dev: boolean;
+  /** The media server behind sfu rooms. */
+  sfu?: SfuService;
 }
 
 /** The host part of a Host header ("example.org:7880", "[::1]:7880"), undefined when absent. */
@@ -56,7 +59,7 @@ export class SignalingService {
     const signalingLog = childLog(log, { service: 'signaling' });
     this.rooms = new RoomManager(
       {
-        mode: 'p2p',
+        mode: signaling.roomMode,
         maxParticipants: signaling.maxParticipants,
         emptyTimeoutMs: signaling.emptyTimeout * 1000,
       },
@@ -76,6 +79,7 @@ export class SignalingService {
       log: signalingLog,
       resumeGraceMs: signaling.resumeGrace * 1000,
       maxConnections: signaling.maxConnections,
+      sfu: options.sfu,
     });
     this.handlers = [
       adminApiHandler({

@@ -5,9 +5,12 @@
  * sends is typed by the same module. docs/protocol.md describes each message
  * with an example.
  *
- * The protocol is built for both room modes: in `p2p` rooms the server relays
- * offers, answers and candidates between two named participants; `sfu` rooms
- * (later) negotiate with the server itself over the same messages.
+ * The protocol serves both room modes: in `p2p` rooms the server relays
+ * offers, answers and candidates between two named participants; in `sfu`
+ * rooms each client negotiates two connections with the server itself: a
+ * publish connection it offers (`publish`, answered by `publish_answer`) and
+ * a subscribe connection the server offers (`subscribe_offer`, answered by
+ * `subscribe_answer`) and renegotiates as tracks come and go.
  */
 import { z } from 'zod';
 
@@ -40,6 +43,12 @@ const candidateInit = z
     usernameFragment: z.string().max(256).nullable().optional(),
   })
   .nullable();
+
+/** What a published track shows: a camera, a microphone, a shared screen (and its audio). */
+const trackSource = z.enum(['camera', 'microphone', 'screen', 'screen_audio', 'unknown']);
+
+/** One of the track sources. */
+export type TrackSource = z.output<typeof trackSource>;
 
 /** Messages a client sends. */
 export const clientMessageSchema = z.discriminatedUnion('type', [
@@ -95,12 +104,49 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     payload: z.unknown(),
     rid,
   }),
+  z.strictObject({
+    type: z.literal('publish'),
+    /** The offer of the client's publish connection (sfu rooms), first or renegotiated. */
+    sdp: z.string().min(1).max(MAX_MESSAGE_BYTES),
+    /** What each sending section carries, by mid; sections not listed are `unknown`. */
+    tracks: z
+      .array(z.strictObject({ mid: z.string().min(1).max(32), source: trackSource }))
+      .max(16)
+      .optional(),
+    rid,
+  }),
+  z.strictObject({
+    type: z.literal('subscribe_answer'),
+    /** The answer of the client's subscribe connection to the last `subscribe_offer`. */
+    sdp: z.string().min(1).max(MAX_MESSAGE_BYTES),
+    rid,
+  }),
   z.strictObject({ type: z.literal('leave'), rid }),
   z.strictObject({ type: z.literal('ping'), t: z.number().optional(), rid }),
 ]);
 
 /** A message a client sends, validated. */
 export type ClientMessage = z.output<typeof clientMessageSchema>;
+
+/** A track a participant publishes in an sfu room. */
+export interface TrackInfo {
+  /** Track id, unique in the server. */
+  id: string;
+  kind: 'audio' | 'video';
+  source: TrackSource;
+  muted: boolean;
+}
+
+/** A track the server sends on the subscribe connection, and where. */
+export interface SubscribedTrack {
+  /** The section of the subscribe connection carrying it. */
+  mid: string;
+  /** Whose track it is; also the stream id (a=msid) of the section. */
+  participantId: string;
+  trackId: string;
+  kind: 'audio' | 'video';
+  source: TrackSource;
+}
 
 /** What the server tells about a participant. */
 export interface ParticipantInfo {
@@ -112,6 +158,8 @@ export interface ParticipantInfo {
   joinedAt: number;
   /** False while its connection is lost and it may still resume. */
   connected: boolean;
+  /** Tracks it publishes through the server (sfu rooms; empty in p2p rooms). */
+  tracks: TrackInfo[];
 }
 
 /** What the server tells about a room. */
@@ -148,6 +196,8 @@ export const ERROR_CODES = [
   'message_too_large',
   'rate_limited',
   'join_timeout',
+  'wrong_mode',
+  'negotiation_failed',
   'internal',
 ] as const;
 
@@ -203,6 +253,11 @@ export type ServerMessage =
   | { type: 'answer'; from: string; sdp: string }
   | { type: 'candidate'; from: string; candidate: z.output<typeof candidateInit> }
   | { type: 'data'; from: string | null; topic?: string; payload: unknown }
+  | { type: 'publish_answer'; sdp: string; tracks: TrackInfo[]; rid?: string }
+  | { type: 'subscribe_offer'; sdp: string; tracks: SubscribedTrack[] }
+  | { type: 'track_published'; participantId: string; track: TrackInfo }
+  | { type: 'track_unpublished'; participantId: string; trackId: string }
+  | { type: 'active_speaker'; participantId: string | null }
   | { type: 'pong'; t?: number; serverTime: number }
   | { type: 'left'; reason: 'left' | 'removed' | 'room_deleted' }
   | { type: 'error'; code: ErrorCode; message: string; rid?: string };

@@ -6,7 +6,8 @@
  * dropped connection can resume the same session.
  */
 import { randomBytes } from 'node:crypto';
-import type { ParticipantInfo, RoomInfo, ServerMessage } from './protocol.js';
+import type { ParticipantInfo, RoomInfo, ServerMessage, TrackInfo } from './protocol.js';
+import type { SfuParticipant, SfuRoom } from './sfu.js';
 import type { Grants } from './tokens.js';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -43,12 +44,16 @@ export class Participant {
   readonly grants: Grants;
   readonly joinedAt: number;
   readonly muted = { audio: false, video: false };
+  /** Tracks it publishes through the server (sfu rooms), by id. */
+  readonly tracks = new Map<string, TrackInfo>();
   /** The live connection; undefined while disconnected within the grace period. */
   link: ParticipantLink | undefined;
   /** Messages for it while disconnected. */
   readonly queue: ServerMessage[] = [];
   /** Fires when the grace period of a lost connection ends. */
   graceTimer: NodeJS.Timeout | undefined;
+  /** Its media in an sfu room. */
+  sfu: SfuParticipant | undefined;
 
   constructor(init: { identity: string; name: string; metadata: unknown; grants: Grants; joinedAt: number }) {
     this.identity = init.identity;
@@ -83,6 +88,7 @@ export class Participant {
       muted: { ...this.muted },
       joinedAt: this.joinedAt,
       connected: this.connected,
+      tracks: [...this.tracks.values()].map((track) => ({ ...track })),
     };
   }
 }
@@ -104,6 +110,8 @@ export class Room {
   /** Set while the room waits, empty, to close. */
   emptyTimer: NodeJS.Timeout | undefined;
   closed = false;
+  /** The room's media, in sfu mode, once someone joined. */
+  sfu: SfuRoom | undefined;
 
   constructor(name: string, settings: RoomSettings, createdAt: number) {
     this.name = name;

@@ -112,6 +112,8 @@ export class RoomManager {
     if (room.participants.get(participant.id) !== participant) return;
     room.participants.delete(participant.id);
     clearTimeout(participant.graceTimer);
+    participant.sfu?.close();
+    participant.sfu = undefined;
     this.stats.participantsLeft++;
     const publicReason = reason === 'room_deleted' || reason === 'replaced' ? 'removed' : reason;
     room.broadcast({ type: 'participant_left', participantId: participant.id, reason: publicReason });
@@ -152,6 +154,8 @@ export class RoomManager {
     if (this.rooms.get(room.name) !== room) return;
     clearTimeout(room.emptyTimer);
     room.closed = true;
+    room.sfu?.close();
+    room.sfu = undefined;
     this.rooms.delete(room.name);
     this.stats.roomsClosed++;
     this.log.info({ room: room.name }, 'room closed');

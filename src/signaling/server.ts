@@ -24,6 +24,7 @@ import {
 } from './protocol.js';
 import { Participant, type ParticipantLink, type Room } from './room.js';
 import type { RoomManager } from './rooms.js';
+import { SfuError, type SfuService } from './sfu.js';
 import { type AccessToken, TokenError, type TokenVerifier } from './tokens.js';
 
 /** Options of the signaling server; defaults noted. */
@@ -33,6 +34,8 @@ export interface SignalingServerOptions {
   /** ICE servers for a participant, with credentials made for it; `host` is the Host the client dialed. */
   iceServers: (participant: Participant, host: string | undefined) => IceServer[];
   log: Log;
+  /** The media server for sfu rooms; without it, joining an sfu room is refused. */
+  sfu?: SfuService;
   /** How long a dropped connection may resume its session, ms. Default 15,000. */
   resumeGraceMs?: number;
   /** How often clients should send `ping`, ms. Default 10,000. */
@@ -292,6 +295,16 @@ export class SignalingServer {
       );
       return;
     }
+    if (room.settings.mode === 'sfu' && !this.options.sfu) {
+      this.refuse(
+        connection,
+        'wrong_mode',
+        `room ${room.name} routes media through the server, which this server does not run`,
+        CloseCode.RoomUnavailable,
+        rid,
+      );
+      return;
+    }
     const participant = new Participant({
       identity: token.identity,
       name: token.name,
@@ -301,11 +314,51 @@ export class SignalingServer {
     });
     this.attach(connection, room, participant);
     this.rooms.add(room, participant);
+    if (room.settings.mode === 'sfu') this.joinMedia(room, participant);
     this.sendJoined(connection, room, participant, false, rid);
     this.log.debug(
       { room: room.name, participant: participant.id, identity: participant.identity },
       'participant joined',
     );
+  }
+
+  /** Gives a participant of an sfu room its media session (the room's, created on first join). */
+  private joinMedia(room: Room, participant: Participant): void {
+    const sfu = this.options.sfu;
+    if (!sfu) return;
+    room.sfu ??= sfu.room(room.name, {
+      trackPublished: (participantId, track) => {
+        const publisher = room.participants.get(participantId);
+        if (!publisher) return;
+        publisher.tracks.set(track.id, track);
+        room.broadcast({ type: 'track_published', participantId, track }, publisher);
+      },
+      trackUnpublished: (participantId, trackId) => {
+        const publisher = room.participants.get(participantId);
+        publisher?.tracks.delete(trackId);
+        room.broadcast({ type: 'track_unpublished', participantId, trackId }, publisher);
+      },
+      activeSpeaker: (participantId) => room.broadcast({ type: 'active_speaker', participantId }),
+    });
+    participant.sfu = room.sfu.join(
+      {
+        id: participant.id,
+        grants: { publish: participant.grants.publish, subscribe: participant.grants.subscribe },
+      },
+      { subscribeOffer: (sdp, tracks) => participant.deliver({ type: 'subscribe_offer', sdp, tracks }) },
+    );
+  }
+
+  /** Runs an sfu request; its refusal becomes an `error` with the request's id. */
+  private media(connection: Connection, rid: string | undefined, work: () => Promise<void>): void {
+    work().catch((error: unknown) => {
+      if (error instanceof SfuError) {
+        this.error(connection, error.code, error.message, rid);
+        return;
+      }
+      this.log.error({ err: error }, 'media negotiation failed');
+      this.error(connection, 'internal', 'internal error', rid);
+    });
   }
 
   private resume(
@@ -380,10 +433,47 @@ export class SignalingServer {
     message: ClientMessage,
   ): void {
     const rid = message.rid;
+    const sfuRoom = room.settings.mode === 'sfu';
     switch (message.type) {
+      case 'publish':
+      case 'subscribe_answer': {
+        const media = participant.sfu;
+        if (!sfuRoom || !media) {
+          this.error(
+            connection,
+            'wrong_mode',
+            `${message.type} is for sfu rooms; room ${room.name} is p2p`,
+            rid,
+          );
+          return;
+        }
+        if (message.type === 'publish') {
+          this.media(connection, rid, async () => {
+            const answer = await media.publish(message.sdp, message.tracks ?? []);
+            connection.send({
+              type: 'publish_answer',
+              sdp: answer.sdp,
+              tracks: answer.tracks,
+              ...(rid !== undefined ? { rid } : {}),
+            });
+          });
+        } else {
+          this.media(connection, rid, () => media.subscribeAnswer(message.sdp));
+        }
+        return;
+      }
       case 'offer':
       case 'answer':
       case 'candidate': {
+        if (sfuRoom) {
+          this.error(
+            connection,
+            'wrong_mode',
+            `room ${room.name} negotiates with the server: use publish`,
+            rid,
+          );
+          return;
+        }
         const target = room.participants.get(message.to);
         if (!target || target === participant) {
           this.error(connection, 'unknown_participant', `no participant ${message.to} in this room`, rid);
@@ -438,6 +528,9 @@ export class SignalingServer {
         return;
       case 'mute':
         participant.muted[message.kind] = message.muted;
+        participant.sfu?.setMuted(message.kind, message.muted);
+        for (const track of participant.tracks.values())
+          if (track.kind === message.kind) track.muted = message.muted;
         room.broadcast({ type: 'participant_updated', participant: participant.info() });
         return;
       case 'leave':

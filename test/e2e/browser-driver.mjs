@@ -36,6 +36,8 @@ const { values: flags } = parseArgs({
     'deadline-ms': { type: 'string', default: '100000' },
     headed: { type: 'boolean', default: false },
     screenshots: { type: 'string' },
+    // Mode of the rooms the pages join: the p2p scenarios need p2p rooms.
+    'room-mode': { type: 'string', default: 'p2p' },
   },
 });
 const scenarioTimeoutMs = Number(flags['timeout-ms']);
@@ -98,6 +100,14 @@ async function startServer() {
     '127.0.0.1:0',
     '--http-listen',
     '127.0.0.1:0',
+    '--room-mode',
+    flags['room-mode'],
+    '--media-address',
+    '127.0.0.1',
+    '--media-udp-port',
+    '0',
+    '--media-tcp-port',
+    '0',
   ];
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('SWITCHBOARD_')),

@@ -280,6 +280,10 @@ describe('switchboard start --dev', () => {
   async function startDev(): Promise<{ server: Running; port: number; password: string; secret: string }> {
     const server = start([
       'start',
+      '--media-udp-port',
+      '0',
+      '--media-tcp-port',
+      '0',
       '--dev',
       '--listen',
       '127.0.0.1:0',
@@ -631,6 +635,10 @@ describe('switchboard start: signaling', () => {
   it('serves /rtc, /dev/token and the admin API on its HTTP port', async () => {
     const server = start([
       'start',
+      '--media-udp-port',
+      '0',
+      '--media-tcp-port',
+      '0',
       '--dev',
       '--listen',
       '127.0.0.1:0',

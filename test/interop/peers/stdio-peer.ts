@@ -26,6 +26,8 @@ export class StdioPeer {
     });
     const child = this.#child;
     if (!child.stdout || !child.stderr) throw new Error('peer without stdio');
+    // A message sent while the peer exits is simply lost (EPIPE).
+    child.stdin?.on('error', () => {});
     createInterface({ input: child.stdout }).on('line', (line) => {
       let message: PeerMessage;
       try {
@@ -49,6 +51,7 @@ export class StdioPeer {
 
   /** Sends one message to the peer. */
   send(message: PeerMessage): void {
+    if (this.#exited) return;
     this.#child.stdin?.write(`${JSON.stringify(message)}\n`);
   }
 

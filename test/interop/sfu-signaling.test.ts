@@ -1,0 +1,243 @@
+/**
+ * sfu rooms end to end through the signaling protocol: three libwebrtc
+ * participants (each in its own process) join over WebSocket, publish with
+ * `publish`, take the server's `subscribe_offer`s, and see and hear each
+ * other through the SFU. Then one leaves: the others hear `track_unpublished`
+ * and a renegotiated offer takes its tracks away. Grants are enforced.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IceTcpMux, IceUdpMux } from '../../src/ice/index.js';
+import { HttpServer } from '../../src/server/http-server.js';
+import { LocalSfuService } from '../../src/server/sfu-service.js';
+import { RoomManager } from '../../src/signaling/rooms.js';
+import { SignalingServer } from '../../src/signaling/server.js';
+import {
+  type ApiKey,
+  createAccessToken,
+  type TokenClaims,
+  TokenVerifier,
+} from '../../src/signaling/tokens.js';
+import { generateSelfSignedCertificate } from '../../src/util/certificate.js';
+import { silentLog } from '../../src/util/log.js';
+import { type Received, SignalingTestClient } from '../helpers/ws-client.js';
+import { type PeerMessage, StdioPeer } from './peers/stdio-peer.js';
+
+const KEY: ApiKey = { key: 'testkey', secret: 'a-test-secret-that-is-long-enough-for-hs256' };
+
+let udp: IceUdpMux;
+let tcp: IceTcpMux;
+let sfu: LocalSfuService;
+let http: HttpServer;
+let signaling: SignalingServer;
+let base: string;
+
+beforeAll(async () => {
+  udp = await IceUdpMux.listen({ address: '127.0.0.1', port: 0 });
+  tcp = await IceTcpMux.listen({ address: '127.0.0.1', port: 0 });
+  sfu = new LocalSfuService({
+    udp: [udp],
+    tcp: [tcp],
+    certificate: generateSelfSignedCertificate({ commonName: 'switchboard-sfu' }),
+    log: silentLog,
+  });
+  const rooms = new RoomManager({ mode: 'sfu', maxParticipants: 10, emptyTimeoutMs: 1000 }, silentLog);
+  signaling = new SignalingServer({
+    rooms,
+    verifier: new TokenVerifier([KEY]),
+    iceServers: () => [],
+    log: silentLog,
+    sfu,
+    messagesPerSecond: 200,
+    messageBurst: 400,
+  });
+  http = await HttpServer.start({
+    listen: [{ host: '127.0.0.1', port: 0 }],
+    handlers: [],
+    onUpgrade: (request, socket, head, url) => {
+      if (url.pathname === '/rtc') signaling.handleUpgrade(request, socket, head);
+      else socket.destroy();
+    },
+    log: silentLog,
+  });
+  base = `ws://127.0.0.1:${http.addresses[0]?.port}/rtc`;
+});
+
+afterAll(async () => {
+  await signaling?.close();
+  await http?.close();
+  sfu?.close();
+  await udp?.close();
+  await tcp?.close();
+});
+
+/** A participant: a signaling client wired to a libwebrtc peer process. */
+class Member {
+  readonly name: string;
+  readonly client: SignalingTestClient;
+  readonly peer: StdioPeer;
+  readonly id: string;
+  readonly #relayed = new Set<PeerMessage>();
+  #timer: NodeJS.Timeout;
+
+  private constructor(name: string, client: SignalingTestClient, peer: StdioPeer, id: string) {
+    this.name = name;
+    this.client = client;
+    this.peer = peer;
+    this.id = id;
+    // Server → peer: subscribe offers as they come; peer → server: its answers.
+    client.ws.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as Received;
+      if (message.type === 'subscribe_offer') peer.send({ type: 'subscribe-offer', sdp: message.sdp });
+    });
+    this.#timer = setInterval(() => {
+      for (const message of peer.messages) {
+        if (message.type !== 'subscribe-answer' || this.#relayed.has(message)) continue;
+        this.#relayed.add(message);
+        client.send({ type: 'subscribe_answer', sdp: message.sdp });
+      }
+    }, 20);
+  }
+
+  static async join(name: string, luma: number, claims: Partial<TokenClaims> = {}): Promise<Member> {
+    const client = await SignalingTestClient.connect(base);
+    const token = await createAccessToken(KEY, {
+      room: 'sfu-main',
+      identity: name,
+      ttlSeconds: 600,
+      ...claims,
+    });
+    const joined = await client.join(token);
+    const participant = joined.participant as { id: string };
+    const peer = new StdioPeer('wrtc-sfu-peer.cjs', { luma, width: 320, height: 240, seconds: 60 });
+    return new Member(name, client, peer, participant.id);
+  }
+
+  /** Relays the peer's publish offer and the server's answer. */
+  async publish(): Promise<Received> {
+    const offer = await this.peer.waitFor((m) => m.type === 'publish-offer', 10_000, `${this.name}'s offer`);
+    this.client.send({
+      type: 'publish',
+      sdp: offer.sdp,
+      tracks: [
+        { mid: '0', source: 'camera' },
+        { mid: '1', source: 'microphone' },
+      ],
+      rid: 'p1',
+    });
+    const answer = await this.client.next(['publish_answer', 'error'], 10_000);
+    if (answer.type === 'publish_answer') this.peer.send({ type: 'publish-answer', sdp: answer.sdp });
+    return answer;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.peer.stop();
+    this.client.close();
+  }
+}
+
+interface TrackStats {
+  kind: string;
+  frames: number;
+  width: number;
+  luma: number;
+  chunks: number;
+  rms: number;
+}
+
+describe('sfu rooms through the signaling protocol (libwebrtc participants)', () => {
+  it('three participants see and hear each other; one leaves and the others renegotiate', async () => {
+    const people = [
+      { name: 'ana', luma: 50 },
+      { name: 'ben', luma: 120 },
+      { name: 'cleo', luma: 190 },
+    ];
+    const members: Member[] = [];
+    try {
+      for (const { name, luma } of people) members.push(await Member.join(name, luma));
+      for (const member of members) {
+        const answer = await member.publish();
+        expect(answer.type).toBe('publish_answer');
+        expect(answer.rid).toBe('p1');
+        const tracks = answer.tracks as Array<{ kind: string; source: string }>;
+        expect(tracks.map((track) => `${track.kind}:${track.source}`).sort()).toEqual([
+          'audio:microphone',
+          'video:camera',
+        ]);
+      }
+      // Everyone hears of the others' tracks.
+      const first = members[0];
+      if (!first) throw new Error('no members');
+      const published = first.client.all('track_published');
+      expect(published.length).toBe(4);
+
+      const streamOf = new Map(members.map((member, index) => [member.id, people[index]]));
+      const receivesBoth = (m: PeerMessage) => {
+        if (m.type !== 'stats') return false;
+        const tracks = Object.values(m.tracks as Record<string, TrackStats>);
+        return (
+          tracks.filter((t) => t.kind === 'video' && t.frames >= 15).length === 2 &&
+          tracks.filter((t) => t.kind === 'audio' && t.rms > 1000).length === 2
+        );
+      };
+      const results = await Promise.all(
+        members.map((member) => member.peer.waitFor(receivesBoth, 30_000, `${member.name} to receive both`)),
+      );
+      for (const [index, result] of results.entries()) {
+        const tracks = result.tracks as Record<string, TrackStats>;
+        for (const [key, stats] of Object.entries(tracks)) {
+          const [streamId, kind] = key.split(' ');
+          const owner = streamOf.get(String(streamId));
+          expect(owner, `stream ${streamId} is a participant`).toBeDefined();
+          expect(owner?.name).not.toBe(people[index]?.name);
+          if (kind === 'video' && stats.frames > 0)
+            expect(Math.abs(stats.luma - (owner?.luma ?? 0))).toBeLessThan(16);
+        }
+      }
+
+      // cleo leaves: the others hear of it and get an offer without her tracks.
+      const leaving = members.pop();
+      if (!leaving) throw new Error('no members');
+      const offersBefore = first.client.all('subscribe_offer').length;
+      leaving.client.send({ type: 'leave' });
+      await leaving.stop();
+      const unpublished = await first.client.next('track_unpublished', 5000);
+      expect(unpublished.participantId).toBe(leaving.id);
+      const deadline = Date.now() + 5000;
+      while (first.client.all('subscribe_offer').length === offersBefore && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const offers = first.client.all('subscribe_offer');
+      expect(offers.length).toBeGreaterThan(offersBefore);
+      const last = offers[offers.length - 1] as unknown as { tracks: Array<{ participantId: string }> };
+      expect(last.tracks.some((track) => track.participantId === leaving.id)).toBe(false);
+      expect(last.tracks.length).toBe(2);
+    } finally {
+      await Promise.all(members.map((member) => member.stop()));
+    }
+  }, 90_000);
+
+  it('refuses publish without the publish grant, and p2p messages in an sfu room', async () => {
+    const client = await SignalingTestClient.connect(base);
+    try {
+      const token = await createAccessToken(KEY, {
+        room: 'sfu-grants',
+        identity: 'viewer',
+        ttlSeconds: 600,
+        grants: { join: true, publish: false, subscribe: true, data: true },
+      });
+      await client.join(token);
+      client.send({ type: 'publish', sdp: 'v=0\r\n', rid: 'x' });
+      const refused = await client.next('error', 3000);
+      expect(refused.code).toBe('permission_denied');
+      client.send({ type: 'offer', to: 'PA_000000000000', sdp: 'v=0', rid: 'y' });
+      const wrongMode = await client.next('error', 3000);
+      expect(wrongMode.code).toBe('wrong_mode');
+      client.send({ type: 'subscribe_answer', sdp: 'v=0\r\n', rid: 'z' });
+      const noOffer = await client.next('error', 3000);
+      expect(noOffer.code).toBe('negotiation_failed');
+    } finally {
+      client.close();
+    }
+  });
+});
