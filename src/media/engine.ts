@@ -140,12 +140,25 @@ function readStartOptions(options: unknown): {
   const listen = readObject(options, 'listen');
   const announcedAddress = readOptionalString(listen, 'announcedAddress', 'listen.announcedAddress');
   const tcpPort = readOptionalInteger(listen, 'tcpPort', 0, 65535, 'listen.tcpPort');
+  const additional = listen['additionalAddresses'];
+  if (
+    additional !== undefined &&
+    (!Array.isArray(additional) ||
+      additional.length > 16 ||
+      !additional.every((entry) => typeof entry === 'string'))
+  ) {
+    throw new MediaWorkerError(
+      'ERR_MEDIA_INVALID_ARGUMENT',
+      'listen.additionalAddresses must be at most 16 strings',
+    );
+  }
   const result: { listen: MediaListenOptions; certificate?: MediaCertificatePem } = {
     listen: {
       address: readString(listen, 'address', 'listen.address'),
       udpPort: readInteger(listen, 'udpPort', 0, 65535, 'listen.udpPort'),
       ...(tcpPort === undefined ? {} : { tcpPort }),
       ...(announcedAddress === undefined ? {} : { announcedAddress }),
+      ...(additional === undefined ? {} : { additionalAddresses: [...(additional as string[])] }),
     },
   };
   if (options['certificate'] !== undefined) {
@@ -200,8 +213,10 @@ function tupleOf(tuple: IceTuple): MediaIceTuple {
 export class MediaEngine {
   /** Where the worker listens and its certificate fingerprint. */
   readonly info: MediaWorkerInfo;
-  readonly #udp: IceUdpMux;
-  readonly #tcp: IceTcpMux | undefined;
+  /** One UDP socket per address, the first one the primary. */
+  readonly #udp: IceUdpMux[];
+  /** One passive ICE-TCP listener per address, when ICE-TCP is on. */
+  readonly #tcp: IceTcpMux[];
   readonly #certificate: TransportCertificate;
   readonly #log: Log;
   readonly #onEvent: MediaEventSink;
@@ -215,14 +230,16 @@ export class MediaEngine {
   #closing: Promise<void> | undefined;
 
   private constructor(
-    udp: IceUdpMux,
-    tcp: IceTcpMux | undefined,
+    udpMuxes: IceUdpMux[],
+    tcpMuxes: IceTcpMux[],
     certificate: TransportCertificate,
     log: Log,
     onEvent: MediaEventSink,
   ) {
-    this.#udp = udp;
-    this.#tcp = tcp;
+    this.#udp = udpMuxes;
+    this.#tcp = tcpMuxes;
+    const udp = udpMuxes[0] as IceUdpMux;
+    const tcp = tcpMuxes[0];
     this.#certificate = certificate;
     this.#log = log;
     this.#onEvent = onEvent;
@@ -257,27 +274,18 @@ export class MediaEngine {
     const certificate = pem
       ? certificateFromPem(pem)
       : generateSelfSignedCertificate({ commonName: 'switchboard-sfu' });
-    const udp = await IceUdpMux.listen({
-      address: listen.address,
-      port: listen.udpPort,
-      announcedAddress: listen.announcedAddress,
-      log,
-    }).catch((error: unknown) => {
-      throw listenError(error);
-    });
-    let tcp: IceTcpMux | undefined;
-    if (listen.tcpPort !== undefined) {
-      try {
-        tcp = await IceTcpMux.listen({
-          address: listen.address,
-          port: listen.tcpPort,
-          announcedAddress: listen.announcedAddress,
-          log,
-        });
-      } catch (error) {
-        await udp.close();
-        throw listenError(error);
+    const udp: IceUdpMux[] = [];
+    const tcp: IceTcpMux[] = [];
+    try {
+      for (const address of [listen.address, ...(listen.additionalAddresses ?? [])]) {
+        const announcedAddress = listen.announcedAddress;
+        udp.push(await IceUdpMux.listen({ address, port: listen.udpPort, announcedAddress, log }));
+        if (listen.tcpPort !== undefined)
+          tcp.push(await IceTcpMux.listen({ address, port: listen.tcpPort, announcedAddress, log }));
       }
+    } catch (error) {
+      await Promise.all([...udp, ...tcp].map((mux) => mux.close()));
+      throw listenError(error);
     }
     return new MediaEngine(udp, tcp, certificate, log, onEvent);
   }
@@ -327,7 +335,7 @@ export class MediaEngine {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     for (const entry of [...this.#routers.values()]) entry.router.close();
-    this.#closing = Promise.all([this.#udp.close(), this.#tcp?.close()]).then(() => {});
+    this.#closing = Promise.all([...this.#udp, ...this.#tcp].map((mux) => mux.close())).then(() => {});
     return this.#closing;
   }
 
@@ -491,8 +499,8 @@ export class MediaEngine {
 
   #createRouter(params: Fields): { routerId: string } {
     const router = new Router({
-      udp: [this.#udp],
-      tcp: this.#tcp ? [this.#tcp] : undefined,
+      udp: this.#udp,
+      tcp: this.#tcp.length > 0 ? this.#tcp : undefined,
       certificate: this.#certificate,
       maxIncomingBitrate: readOptionalInteger(params, 'maxIncomingBitrate', 1, 1e10),
       rtcpIntervalMs: readOptionalInteger(params, 'rtcpIntervalMs', 10, 60_000),

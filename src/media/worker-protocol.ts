@@ -35,6 +35,11 @@ export interface MediaListenOptions {
   tcpPort?: number;
   /** The public IP advertised in candidates, for a server behind 1:1 NAT. */
   announcedAddress?: string;
+  /**
+   * More IP literals served on the same port numbers (loopback beside a LAN
+   * address, say); each gets its own sockets and host candidates.
+   */
+  additionalAddresses?: string[];
 }
 
 /** A DTLS certificate and its private key, both PEM. */

@@ -65,7 +65,7 @@ describe('defaults', () => {
         turnCredentialTtl: 21_600,
         externalTurnUrls: [],
       },
-      media: { addresses: [], udpPort: 7882, tcpPort: 7881, maxIncomingBitrate: 2_500_000 },
+      media: { addresses: [], udpPort: 7882, tcpPort: 7881, maxIncomingBitrate: 2_500_000, workers: -1 },
       turn: {
         listen: [{ host: '0.0.0.0', port: 3478 }],
         realm: 'switchboard',

@@ -221,6 +221,7 @@ const mediaSection = z.strictObject({
     .refine((text) => isIP(text) !== 0, 'must be an IP address')
     .optional(),
   maxIncomingBitrate: z.number().int().min(50_000).max(100_000_000).default(2_500_000),
+  workers: z.number().int().min(-1).max(64).default(-1),
 });
 
 /**
@@ -531,6 +532,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: 'max-incoming-bitrate',
     valueName: 'BPS',
     help: 'most a publisher is asked to send per video track (REMB), bits per second',
+  },
+  {
+    path: 'media.workers',
+    kind: 'integer',
+    flag: 'media-workers',
+    valueName: 'N',
+    help: 'media worker threads, each on its own ports (UDP and TCP +1 per worker); -1 = one per core, 0 = in the main thread',
   },
   {
     path: 'http.listen',

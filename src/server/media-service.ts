@@ -1,14 +1,14 @@
 /**
- * The media server of `switchboard start`: the ICE sockets every media
- * session shares (one UDP socket and one ICE-TCP listener per address, on
- * the configured ports), the DTLS certificate, and the SFU behind sfu rooms.
+ * The media server of `switchboard start`: the media workers (each with its
+ * ICE sockets: one UDP port and one ICE-TCP port, on every address) and the
+ * SFU behind sfu rooms, which places each room's router on the least loaded
+ * worker.
  */
-import { networkInterfaces } from 'node:os';
-import { IceTcpMux, IceUdpMux } from '../ice/index.js';
-import { generateSelfSignedCertificate } from '../util/certificate.js';
+import { availableParallelism, networkInterfaces } from 'node:os';
+import { MediaWorkerPool } from '../media/worker-pool.js';
 import type { Log } from '../util/log.js';
 import type { Config } from './config.js';
-import { LocalSfuService } from './sfu-service.js';
+import { WorkerSfuService } from './sfu-service.js';
 
 /** The addresses to listen on when none are configured: loopback and every interface address. */
 export function defaultMediaAddresses(): string[] {
@@ -24,56 +24,53 @@ export function defaultMediaAddresses(): string[] {
   return addresses;
 }
 
-/** The media sockets and the SFU. */
+/** The media workers and the SFU. */
 export class MediaService {
-  readonly sfu: LocalSfuService;
-  readonly udp: IceUdpMux[];
-  readonly tcp: IceTcpMux[];
+  readonly sfu: WorkerSfuService;
+  readonly pool: MediaWorkerPool;
 
-  private constructor(sfu: LocalSfuService, udp: IceUdpMux[], tcp: IceTcpMux[]) {
+  private constructor(pool: MediaWorkerPool, sfu: WorkerSfuService) {
+    this.pool = pool;
     this.sfu = sfu;
-    this.udp = udp;
-    this.tcp = tcp;
   }
 
-  /** Opens the sockets; if one cannot be opened, those already open are closed and the error propagates. */
+  /** Starts the workers; rejects (with none left running) when one cannot listen. */
   static async start(config: Config, log: Log): Promise<MediaService> {
     const media = config.media;
-    const addresses = media.addresses.length > 0 ? media.addresses : defaultMediaAddresses();
-    const udp: IceUdpMux[] = [];
-    const tcp: IceTcpMux[] = [];
-    try {
-      for (const address of addresses) {
-        const announcedAddress = media.announcedAddress;
-        udp.push(await IceUdpMux.listen({ address, port: media.udpPort, announcedAddress, log }));
-        tcp.push(await IceTcpMux.listen({ address, port: media.tcpPort, announcedAddress, log }));
-      }
-    } catch (error) {
-      await Promise.all([...udp, ...tcp].map((mux) => mux.close()));
-      throw error;
-    }
-    const certificate = generateSelfSignedCertificate({ commonName: 'switchboard', validityDays: 365 });
-    const sfu = new LocalSfuService({
-      udp,
-      tcp,
-      certificate,
+    const [address = '127.0.0.1', ...additionalAddresses] =
+      media.addresses.length > 0 ? media.addresses : defaultMediaAddresses();
+    const threaded = media.workers !== 0;
+    const pool = await MediaWorkerPool.start({
+      workers: media.workers === 0 ? 1 : media.workers === -1 ? availableParallelism() : media.workers,
+      threaded,
+      listen: {
+        address,
+        additionalAddresses,
+        udpPort: media.udpPort,
+        tcpPort: media.tcpPort,
+        ...(media.announcedAddress ? { announcedAddress: media.announcedAddress } : {}),
+      },
       log,
-      maxIncomingBitrate: media.maxIncomingBitrate,
     });
+    const sfu = new WorkerSfuService({ pool, log, maxIncomingBitrate: media.maxIncomingBitrate });
     log.info(
       {
         service: 'media',
-        udp: udp.map((mux) => `${mux.localAddress.address}:${mux.localAddress.port}`),
-        tcp: tcp.map((mux) => `${mux.localAddress.address}:${mux.localAddress.port}`),
+        workers: pool.workers.map((worker) => ({
+          udp: `${worker.info.udp.address}:${worker.info.udp.port}`,
+          ...(worker.info.tcp ? { tcp: `${worker.info.tcp.address}:${worker.info.tcp.port}` } : {}),
+        })),
+        addresses: [address, ...additionalAddresses],
+        threaded,
       },
-      'media service started (ICE-lite on one UDP port, ICE-TCP)',
+      'media service started (ICE-lite on one UDP port per worker, ICE-TCP)',
     );
-    return new MediaService(sfu, udp, tcp);
+    return new MediaService(pool, sfu);
   }
 
-  /** Closes every room and socket. */
+  /** Closes every room and worker. */
   async close(): Promise<void> {
     this.sfu.close();
-    await Promise.all([...this.udp, ...this.tcp].map((mux) => mux.close()));
+    await this.pool.close();
   }
 }

@@ -1,17 +1,19 @@
 /**
- * The media server behind `sfu` rooms: one Router per room, and per
- * participant a publish transport (the client offers, we answer and create a
- * Producer per track) and a subscribe transport (we offer one section per
- * track of the others and renegotiate as tracks come and go).
+ * The media server behind `sfu` rooms: one router per room, placed on the
+ * least loaded media worker, and per participant a publish transport (the
+ * client offers, we answer and create a producer per track) and a subscribe
+ * transport (we offer one section per track of the others and renegotiate
+ * as tracks come and go).
  *
  * This is where signaling meets the media engine (src/signaling/sfu.ts is
- * the interface signaling sees); SDP is handled here so neither side has to.
+ * the interface signaling sees). SDP stays in this thread; the workers get
+ * plain RTP parameters through their message API. Each participant's
+ * operations run one at a time, in order, so that its subscribe SDP state
+ * never sees two changes interleaved.
  */
-import type { IceTcpMux, IceUdpMux } from '../ice/index.js';
-import type { Consumer } from '../media/consumer.js';
-import type { Producer } from '../media/producer.js';
-import { Router } from '../media/router.js';
-import type { TransportCertificate, WebRtcTransport } from '../media/webrtc-transport.js';
+import type { MediaWorker } from '../media/worker.js';
+import type { MediaWorkerPool } from '../media/worker-pool.js';
+import type { MediaEvent, TransportCreateResult } from '../media/worker-protocol.js';
 import {
   createAnswer,
   DEFAULT_HEADER_EXTENSIONS,
@@ -33,11 +35,9 @@ import {
 } from '../signaling/sfu.js';
 import type { Log } from '../util/log.js';
 
-/** Sockets and certificate the rooms' transports share. */
+/** The workers the rooms run on. */
 export interface SfuServiceOptions {
-  udp: IceUdpMux[];
-  tcp?: IceTcpMux[];
-  certificate: TransportCertificate;
+  pool: MediaWorkerPool;
   log: Log;
   /** Most a publisher is asked to send per video track, bits/s. */
   maxIncomingBitrate?: number;
@@ -54,19 +54,45 @@ const PUBLISH_HEADER_EXTENSIONS = DEFAULT_HEADER_EXTENSIONS.filter(
 /** How long the server waits for a subscribe answer before offering again. */
 const SUBSCRIBE_ANSWER_TIMEOUT_MS = 10_000;
 
-/** In-process SFU: routers on the given sockets. */
-export class LocalSfuService implements SfuService {
+/** A producer as the room knows it. */
+interface ProducerRecord {
+  producerId: string;
+  participantId: string;
+  kind: 'audio' | 'video';
+  source: TrackSource;
+}
+
+/** The SFU on a pool of media workers. */
+export class WorkerSfuService implements SfuService {
   readonly #options: SfuServiceOptions;
-  readonly #rooms = new Map<string, LocalSfuRoom>();
+  readonly #rooms = new Map<string, WorkerSfuRoom>();
+  /** Rooms by router id, for the workers' events. */
+  readonly #byRouter = new Map<string, WorkerSfuRoom>();
 
   constructor(options: SfuServiceOptions) {
     this.#options = options;
+    for (const worker of options.pool.workers) {
+      worker.on('event', (event) => this.#onEvent(event));
+    }
+    options.pool.on('workerdied', (_worker, error, routerIds) => {
+      options.log.error(
+        { err: error, routers: routerIds.length },
+        'a media worker died: its rooms lose their media',
+      );
+      for (const routerId of routerIds) this.#byRouter.get(routerId)?.close();
+    });
   }
 
   room(name: string, sink: SfuRoomSink): SfuRoom {
     let room = this.#rooms.get(name);
     if (!room || room.closed) {
-      room = new LocalSfuRoom(name, this.#options, sink, () => this.#rooms.delete(name));
+      room = new WorkerSfuRoom(name, this.#options, sink, {
+        placed: (routerId) => this.#byRouter.set(routerId, room as WorkerSfuRoom),
+        closed: (routerId) => {
+          this.#rooms.delete(name);
+          if (routerId !== undefined) this.#byRouter.delete(routerId);
+        },
+      });
       this.#rooms.set(name, room);
     }
     return room;
@@ -81,33 +107,47 @@ export class LocalSfuService implements SfuService {
   close(): void {
     for (const room of [...this.#rooms.values()]) room.close();
   }
+
+  #onEvent(event: MediaEvent): void {
+    if ('routerId' in event) this.#byRouter.get(event.routerId)?.onEvent(event);
+  }
 }
 
 /** One room's router and members. */
-class LocalSfuRoom implements SfuRoom {
+class WorkerSfuRoom implements SfuRoom {
   readonly name: string;
-  readonly router: Router;
   readonly sink: SfuRoomSink;
   readonly log: Log;
   readonly members = new Map<string, Member>();
+  readonly producers = new Map<string, ProducerRecord>();
+  /** The router once placed; every member operation waits for it. */
+  readonly ready: Promise<{ worker: MediaWorker; routerId: string }>;
   closed = false;
-  readonly #onClose: () => void;
+  #routerId: string | undefined;
+  #worker: MediaWorker | undefined;
+  readonly #hooks: { placed: (routerId: string) => void; closed: (routerId: string | undefined) => void };
 
-  constructor(name: string, options: SfuServiceOptions, sink: SfuRoomSink, onClose: () => void) {
+  constructor(
+    name: string,
+    options: SfuServiceOptions,
+    sink: SfuRoomSink,
+    hooks: { placed: (routerId: string) => void; closed: (routerId: string | undefined) => void },
+  ) {
     this.name = name;
     this.sink = sink;
     this.log = options.log;
-    this.#onClose = onClose;
-    this.router = new Router({
-      udp: options.udp,
-      tcp: options.tcp,
-      certificate: options.certificate,
-      maxIncomingBitrate: options.maxIncomingBitrate,
-    });
-    this.router.on('activespeaker', (producerId) => {
-      const producer = producerId === undefined ? undefined : this.router.getProducer(producerId);
-      sink.activeSpeaker(producer ? String(producer.appData['participantId']) : null);
-    });
+    this.#hooks = hooks;
+    this.ready = options.pool
+      .createRouter({ maxIncomingBitrate: options.maxIncomingBitrate })
+      .then((placed) => {
+        this.#routerId = placed.routerId;
+        this.#worker = placed.worker;
+        hooks.placed(placed.routerId);
+        if (this.closed) void placed.worker.closeRouter(placed.routerId).catch(() => {});
+        return placed;
+      });
+    // A failure is reported by whichever operation awaits `ready`.
+    this.ready.catch(() => {});
   }
 
   join(
@@ -119,18 +159,40 @@ class LocalSfuRoom implements SfuRoom {
     const member = new Member(this, participant.id, participant.grants, sink);
     this.members.set(participant.id, member);
     if (participant.grants.subscribe) {
-      for (const other of this.members.values()) {
-        if (other === member) continue;
-        for (const published of other.published.values()) member.consume(published.producer);
-      }
+      for (const producer of this.producers.values()) member.consume(producer);
     }
     return member;
   }
 
   /** A member's new track: every other member that may subscribe consumes it. */
-  published(member: Member, producer: Producer): void {
-    for (const other of this.members.values()) {
-      if (other !== member && other.grants.subscribe) other.consume(producer);
+  published(record: ProducerRecord): void {
+    this.producers.set(record.producerId, record);
+    for (const member of this.members.values()) {
+      if (member.id !== record.participantId && member.grants.subscribe) member.consume(record);
+    }
+  }
+
+  /** Events of this room's router and its objects. */
+  onEvent(event: MediaEvent): void {
+    switch (event.type) {
+      case 'router.activespeaker': {
+        const producer = event.producerId === undefined ? undefined : this.producers.get(event.producerId);
+        this.sink.activeSpeaker(producer?.participantId ?? null);
+        return;
+      }
+      case 'producer.close':
+        this.producers.delete(event.producerId);
+        for (const member of this.members.values()) member.producerClosed(event.producerId);
+        return;
+      case 'consumer.close':
+      case 'transport.close':
+        for (const member of this.members.values()) member.onEvent(event);
+        return;
+      case 'router.close':
+        this.close();
+        return;
+      default:
+        return;
     }
   }
 
@@ -142,15 +204,22 @@ class LocalSfuRoom implements SfuRoom {
     if (this.closed) return;
     this.closed = true;
     for (const member of [...this.members.values()]) member.close();
-    this.router.close();
-    this.#onClose();
+    if (this.#worker && this.#routerId !== undefined)
+      void this.#worker.closeRouter(this.#routerId).catch(() => {});
+    this.#hooks.closed(this.#routerId);
   }
 }
 
 /** What a member publishes on one mid. */
 interface Published {
-  producer: Producer;
+  producerId: string;
   info: TrackInfo;
+}
+
+/** A consumer as its member knows it. */
+interface ConsumerRecord {
+  consumerId: string;
+  track: SubscribedTrack;
 }
 
 /** One participant's transports, tracks and subscriptions. */
@@ -159,14 +228,16 @@ class Member implements SfuParticipant {
   readonly grants: { publish: boolean; subscribe: boolean };
   /** Published tracks by mid of the publish connection. */
   readonly published = new Map<string, Published>();
-  readonly #room: LocalSfuRoom;
+  readonly #room: WorkerSfuRoom;
   readonly #sink: SfuParticipantSink;
-  #publishTransport: WebRtcTransport | undefined;
+  /** Operations run in order, one at a time. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #publishTransport: TransportCreateResult | undefined;
   #publishRemoteUfrag: string | undefined;
-  #subscribeTransport: WebRtcTransport | undefined;
-  #subscribeState: SubscribeSdpState | undefined;
+  #subscribe: { transport: TransportCreateResult; state: SubscribeSdpState } | undefined;
   #subscribeConnected = false;
-  readonly #consumers = new Map<Consumer, SubscribedTrack>();
+  /** Consumers by producer id. */
+  readonly #consumers = new Map<string, ConsumerRecord>();
   #offerInFlight = false;
   #offerTimer: NodeJS.Timeout | undefined;
   #offerScheduled = false;
@@ -174,7 +245,7 @@ class Member implements SfuParticipant {
   #closed = false;
 
   constructor(
-    room: LocalSfuRoom,
+    room: WorkerSfuRoom,
     id: string,
     grants: { publish: boolean; subscribe: boolean },
     sink: SfuParticipantSink,
@@ -184,24 +255,47 @@ class Member implements SfuParticipant {
     this.grants = grants;
     this.#sink = sink;
     if (grants.subscribe) {
-      const transport = room.router.createWebRtcTransport();
-      this.#subscribeTransport = transport;
-      this.#subscribeState = new SubscribeSdpState({
-        transport: {
-          iceParameters: transport.iceParameters,
-          candidates: transport.iceCandidateLines,
-          fingerprint: { algorithm: 'sha-256', value: transport.localFingerprint.value },
-        },
-      });
+      this.#run(async ({ worker, routerId }) => {
+        const transport = await worker.createWebRtcTransport(routerId);
+        const state = new SubscribeSdpState({
+          transport: {
+            iceParameters: transport.iceParameters,
+            candidates: transport.iceCandidates,
+            fingerprint: { algorithm: 'sha-256', value: transport.dtlsFingerprint.value },
+          },
+        });
+        this.#subscribe = { transport, state };
+      }).catch((error: unknown) =>
+        this.#room.log.warn({ err: error, participant: id }, 'no subscribe transport'),
+      );
     }
   }
 
-  async publish(
+  /** Queues an operation after the previous ones; rejects with its error. */
+  #run<T>(work: (router: { worker: MediaWorker; routerId: string }) => Promise<T>): Promise<T> {
+    const result = this.#queue.then(async () => {
+      if (this.#closed) throw new SfuError('negotiation_failed', 'the participant left');
+      return work(await this.#room.ready);
+    });
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  publish(
     sdp: string,
     sources: ReadonlyArray<{ mid: string; source: TrackSource }>,
   ): Promise<{ sdp: string; tracks: TrackInfo[] }> {
-    if (this.#closed) throw new SfuError('negotiation_failed', 'the participant left');
-    if (!this.grants.publish) throw new SfuError('permission_denied', 'the token does not grant publishing');
+    if (!this.grants.publish)
+      return Promise.reject(new SfuError('permission_denied', 'the token does not grant publishing'));
+    return this.#run(({ worker, routerId }) => this.#publish(worker, routerId, sdp, sources));
+  }
+
+  async #publish(
+    worker: MediaWorker,
+    routerId: string,
+    sdp: string,
+    sources: ReadonlyArray<{ mid: string; source: TrackSource }>,
+  ): Promise<{ sdp: string; tracks: TrackInfo[] }> {
     const parsed = parseSdp(sdp);
     if (!parsed.ok) throw new SfuError('negotiation_failed', `publish offer: ${parsed.error.message}`);
     const offer = parsed.value;
@@ -209,23 +303,28 @@ class Member implements SfuParticipant {
     const remoteFingerprint = fingerprintFromDescription(offer);
     if (!remoteIce || !remoteFingerprint)
       throw new SfuError('negotiation_failed', 'publish offer without ICE credentials or fingerprint');
+    const remote = { usernameFragment: remoteIce.usernameFragment, password: remoteIce.password };
 
     let transport = this.#publishTransport;
-    const remote = { usernameFragment: remoteIce.usernameFragment, password: remoteIce.password };
     if (!transport) {
-      transport = this.#room.router.createWebRtcTransport();
+      transport = await worker.createWebRtcTransport(routerId);
       this.#publishTransport = transport;
-      transport.connect({ ice: remote, dtls: { role: 'server', fingerprints: [remoteFingerprint] } });
+      await worker.connectWebRtcTransport(transport.transportId, {
+        ice: remote,
+        dtls: { role: 'server', fingerprints: [remoteFingerprint] },
+      });
     } else if (remote.usernameFragment !== this.#publishRemoteUfrag) {
       // RFC 8839 §4.4.1.1.1: new remote credentials are an ICE restart.
-      transport.restartIce(remote);
+      const iceParameters = await worker.restartIce(transport.transportId, remote);
+      transport = { ...transport, iceParameters };
+      this.#publishTransport = transport;
     }
     this.#publishRemoteUfrag = remote.usernameFragment;
 
     const answer = createAnswer(offer, {
       iceParameters: transport.iceParameters,
-      candidates: transport.iceCandidateLines,
-      fingerprint: { algorithm: 'sha-256', value: transport.localFingerprint.value },
+      candidates: transport.iceCandidates,
+      fingerprint: { algorithm: 'sha-256', value: transport.dtlsFingerprint.value },
       setup: 'passive',
       headerExtensions: PUBLISH_HEADER_EXTENSIONS,
       direction: 'recvonly',
@@ -241,21 +340,29 @@ class Member implements SfuParticipant {
       const rtpParameters = rtpParametersFromAnswer(offer, media);
       if (!rtpParameters.ok) throw new SfuError('negotiation_failed', rtpParameters.error.message);
       const source = sources.find((entry) => entry.mid === media.mid)?.source ?? 'unknown';
-      const producer = this.#room.router.produce(transport, {
-        kind: media.kind,
-        rtpParameters: rtpParameters.value,
-        paused: this.#muted[media.kind],
-        appData: { participantId: this.id, source },
-      });
-      const info: TrackInfo = { id: producer.id, kind: media.kind, source, muted: this.#muted[media.kind] };
-      this.published.set(media.mid, { producer, info });
+      const muted = this.#muted[media.kind];
+      let producerId: string;
+      try {
+        ({ producerId } = await worker.produce(transport.transportId, {
+          kind: media.kind,
+          rtpParameters: rtpParameters.value,
+          paused: muted,
+          appData: { participantId: this.id, source },
+        }));
+      } catch (error) {
+        throw new SfuError(
+          'negotiation_failed',
+          `cannot receive ${media.kind} on mid ${media.mid}: ${String(error)}`,
+        );
+      }
+      const info: TrackInfo = { id: producerId, kind: media.kind, source, muted };
+      this.published.set(media.mid, { producerId, info });
       this.#room.sink.trackPublished(this.id, { ...info });
-      this.#room.published(this, producer);
+      this.#room.published({ producerId, participantId: this.id, kind: media.kind, source });
     }
     // Sections the client stopped sending on: their tracks are unpublished.
     for (const [mid, published] of [...this.published]) {
-      if (sending.has(mid)) continue;
-      this.#unpublish(mid, published);
+      if (!sending.has(mid)) await this.#unpublish(worker, mid, published);
     }
     return {
       sdp: writeSdp(answer.value.description),
@@ -263,40 +370,63 @@ class Member implements SfuParticipant {
     };
   }
 
-  #unpublish(mid: string, published: Published): void {
+  async #unpublish(worker: MediaWorker, mid: string, published: Published): Promise<void> {
     this.published.delete(mid);
-    published.producer.close();
     this.#room.sink.trackUnpublished(this.id, published.info.id);
+    await worker.closeProducer(published.producerId).catch(() => {});
   }
 
   /** Consumes another member's producer; the next subscribe offer carries it. */
-  consume(producer: Producer): void {
-    const transport = this.#subscribeTransport;
-    const state = this.#subscribeState;
-    if (!transport || !state || this.#closed) return;
-    let consumer: Consumer;
-    try {
-      consumer = this.#room.router.consume(transport, { producerId: producer.id });
-    } catch (error) {
-      this.#room.log.warn({ err: error, participant: this.id }, 'cannot consume a track');
-      return;
-    }
-    const participantId = String(producer.appData['participantId']);
-    const mid = state.addConsumer(consumer.rtpParameters, { streamId: participantId, trackId: producer.id });
-    consumer.assignMid(mid);
-    this.#consumers.set(consumer, {
-      mid,
-      participantId,
-      trackId: producer.id,
-      kind: producer.kind,
-      source: (producer.appData['source'] as TrackSource | undefined) ?? 'unknown',
-    });
-    consumer.once('close', () => {
-      this.#consumers.delete(consumer);
-      if (this.#closed) return;
-      state.removeTrack(mid);
+  consume(producer: ProducerRecord): void {
+    this.#run(async ({ worker }) => {
+      const subscribe = this.#subscribe;
+      if (!subscribe || this.#consumers.has(producer.producerId)) return;
+      if (!this.#room.producers.has(producer.producerId)) return; // closed meanwhile
+      const consumer = await worker.consume(subscribe.transport.transportId, {
+        producerId: producer.producerId,
+      });
+      const mid = subscribe.state.addConsumer(consumer.rtpParameters, {
+        streamId: producer.participantId,
+        trackId: producer.producerId,
+      });
+      await worker.assignConsumerMid(consumer.consumerId, mid);
+      this.#consumers.set(producer.producerId, {
+        consumerId: consumer.consumerId,
+        track: {
+          mid,
+          participantId: producer.participantId,
+          trackId: producer.producerId,
+          kind: producer.kind,
+          source: producer.source,
+        },
+      });
       this.#scheduleOffer();
+    }).catch((error: unknown) => {
+      if (!this.#closed) this.#room.log.warn({ err: error, participant: this.id }, 'cannot consume a track');
     });
+  }
+
+  /** A producer of the room closed: its consumer here closes with it (the event follows). */
+  producerClosed(producerId: string): void {
+    this.#dropConsumer(producerId);
+  }
+
+  onEvent(event: MediaEvent): void {
+    if (event.type === 'consumer.close') {
+      this.#dropConsumer(event.producerId, event.consumerId);
+    } else if (event.type === 'transport.close') {
+      if (this.#publishTransport?.transportId === event.transportId && event.reason.cause !== 'local') {
+        this.#room.log.info({ participant: this.id, reason: event.reason }, 'publish transport closed');
+      }
+    }
+  }
+
+  #dropConsumer(producerId: string, consumerId?: string): void {
+    const record = this.#consumers.get(producerId);
+    if (!record || (consumerId !== undefined && record.consumerId !== consumerId)) return;
+    this.#consumers.delete(producerId);
+    if (this.#closed || !this.#subscribe) return;
+    this.#subscribe.state.removeTrack(record.track.mid);
     this.#scheduleOffer();
   }
 
@@ -311,64 +441,76 @@ class Member implements SfuParticipant {
   }
 
   #sendOffer(): void {
-    const state = this.#subscribeState;
-    if (!state || this.#closed || this.#offerInFlight || !state.negotiationNeeded) return;
-    const { sdp } = state.createOffer();
+    const subscribe = this.#subscribe;
+    if (!subscribe || this.#closed || this.#offerInFlight || !subscribe.state.negotiationNeeded) return;
+    const { sdp } = subscribe.state.createOffer();
     this.#offerInFlight = true;
     this.#offerTimer = setTimeout(() => {
       // No answer: forget this offer and make the next one (the client may have reloaded).
       this.#offerInFlight = false;
-      state.rollback();
+      subscribe.state.rollback();
       this.#scheduleOffer();
     }, SUBSCRIBE_ANSWER_TIMEOUT_MS);
     this.#offerTimer.unref();
     this.#sink.subscribeOffer(
       sdp,
-      [...this.#consumers.values()].map((track) => ({ ...track })),
+      [...this.#consumers.values()].map((record) => ({ ...record.track })),
     );
   }
 
-  async subscribeAnswer(sdp: string): Promise<void> {
-    const state = this.#subscribeState;
-    const transport = this.#subscribeTransport;
-    if (!state || !transport) throw new SfuError('permission_denied', 'the token does not grant subscribing');
-    if (!this.#offerInFlight)
-      throw new SfuError('negotiation_failed', 'no subscribe offer is waiting for an answer');
-    const applied = state.applyAnswer(sdp);
-    if (!applied.ok) throw new SfuError('negotiation_failed', `subscribe answer: ${applied.error.message}`);
-    clearTimeout(this.#offerTimer);
-    this.#offerInFlight = false;
-    const remote = applied.value.transport;
-    if (!this.#subscribeConnected && remote) {
-      this.#subscribeConnected = true;
-      transport.connect({
-        ice: {
-          usernameFragment: remote.iceParameters.usernameFragment,
-          password: remote.iceParameters.password,
-        },
-        dtls: { role: remote.dtlsRole, fingerprints: [remote.fingerprint] },
-      });
-    }
-    if (state.negotiationNeeded) this.#scheduleOffer();
+  subscribeAnswer(sdp: string): Promise<void> {
+    if (!this.grants.subscribe)
+      return Promise.reject(new SfuError('permission_denied', 'the token does not grant subscribing'));
+    return this.#run(async ({ worker }) => {
+      const subscribe = this.#subscribe;
+      if (!subscribe || !this.#offerInFlight)
+        throw new SfuError('negotiation_failed', 'no subscribe offer is waiting for an answer');
+      const applied = subscribe.state.applyAnswer(sdp);
+      if (!applied.ok) throw new SfuError('negotiation_failed', `subscribe answer: ${applied.error.message}`);
+      clearTimeout(this.#offerTimer);
+      this.#offerInFlight = false;
+      const remote = applied.value.transport;
+      if (!this.#subscribeConnected && remote) {
+        this.#subscribeConnected = true;
+        await worker.connectWebRtcTransport(subscribe.transport.transportId, {
+          ice: {
+            usernameFragment: remote.iceParameters.usernameFragment,
+            password: remote.iceParameters.password,
+          },
+          dtls: { role: remote.dtlsRole, fingerprints: [remote.fingerprint] },
+        });
+      }
+      if (subscribe.state.negotiationNeeded) this.#scheduleOffer();
+    });
   }
 
   setMuted(kind: 'audio' | 'video', muted: boolean): void {
     this.#muted[kind] = muted;
-    for (const published of this.published.values()) {
-      if (published.info.kind !== kind) continue;
-      published.info.muted = muted;
-      if (muted) published.producer.pause();
-      else published.producer.resume();
-    }
+    this.#run(async ({ worker }) => {
+      for (const published of this.published.values()) {
+        if (published.info.kind !== kind) continue;
+        published.info.muted = muted;
+        if (muted) await worker.pauseProducer(published.producerId);
+        else await worker.resumeProducer(published.producerId);
+      }
+    }).catch(() => {});
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#offerTimer);
-    for (const [mid, published] of [...this.published]) this.#unpublish(mid, published);
-    this.#publishTransport?.close();
-    this.#subscribeTransport?.close();
+    for (const published of this.published.values())
+      this.#room.sink.trackUnpublished(this.id, published.info.id);
+    this.published.clear();
+    const transports = [this.#publishTransport?.transportId, this.#subscribe?.transport.transportId];
+    // Closing the transports closes their producers and consumers in the worker.
+    void this.#room.ready
+      .then(async ({ worker }) => {
+        for (const transportId of transports)
+          if (transportId) await worker.closeTransport(transportId).catch(() => {});
+      })
+      .catch(() => {});
     this.#room.left(this);
   }
 }

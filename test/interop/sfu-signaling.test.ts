@@ -6,9 +6,9 @@
  * and a renegotiated offer takes its tracks away. Grants are enforced.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IceTcpMux, IceUdpMux } from '../../src/ice/index.js';
+import { MediaWorkerPool } from '../../src/media/worker-pool.js';
 import { HttpServer } from '../../src/server/http-server.js';
-import { LocalSfuService } from '../../src/server/sfu-service.js';
+import { WorkerSfuService } from '../../src/server/sfu-service.js';
 import { RoomManager } from '../../src/signaling/rooms.js';
 import { SignalingServer } from '../../src/signaling/server.js';
 import {
@@ -17,29 +17,26 @@ import {
   type TokenClaims,
   TokenVerifier,
 } from '../../src/signaling/tokens.js';
-import { generateSelfSignedCertificate } from '../../src/util/certificate.js';
 import { silentLog } from '../../src/util/log.js';
 import { type Received, SignalingTestClient } from '../helpers/ws-client.js';
 import { type PeerMessage, StdioPeer } from './peers/stdio-peer.js';
 
 const KEY: ApiKey = { key: 'testkey', secret: 'a-test-secret-that-is-long-enough-for-hs256' };
 
-let udp: IceUdpMux;
-let tcp: IceTcpMux;
-let sfu: LocalSfuService;
+let pool: MediaWorkerPool;
+let sfu: WorkerSfuService;
 let http: HttpServer;
 let signaling: SignalingServer;
 let base: string;
 
 beforeAll(async () => {
-  udp = await IceUdpMux.listen({ address: '127.0.0.1', port: 0 });
-  tcp = await IceTcpMux.listen({ address: '127.0.0.1', port: 0 });
-  sfu = new LocalSfuService({
-    udp: [udp],
-    tcp: [tcp],
-    certificate: generateSelfSignedCertificate({ commonName: 'switchboard-sfu' }),
-    log: silentLog,
+  // Two workers on their own threads, as `switchboard start` runs them: rooms are spread over both.
+  pool = await MediaWorkerPool.start({
+    workers: 2,
+    threaded: true,
+    listen: { address: '127.0.0.1', udpPort: 0, tcpPort: 0 },
   });
+  sfu = new WorkerSfuService({ pool, log: silentLog });
   const rooms = new RoomManager({ mode: 'sfu', maxParticipants: 10, emptyTimeoutMs: 1000 }, silentLog);
   signaling = new SignalingServer({
     rooms,
@@ -66,8 +63,7 @@ afterAll(async () => {
   await signaling?.close();
   await http?.close();
   sfu?.close();
-  await udp?.close();
-  await tcp?.close();
+  await pool?.close();
 });
 
 /** A participant: a signaling client wired to a libwebrtc peer process. */

@@ -1,6 +1,9 @@
 /**
  * The demo web app served at `/`: join a room with camera and microphone,
- * see everyone else, mute, chat, leave. Page parameters:
+ * see everyone else, mute, chat, leave. It works the same in `p2p` and `sfu`
+ * rooms; in sfu rooms it also shows who speaks, and has a tile only for
+ * participants that send something (the others are listed under the grid).
+ * Page parameters:
  *
  * - `room`, `name`: fill the form; `autojoin=1` joins at once.
  * - `token`: an access token; without it the page asks the server for a
@@ -49,10 +52,12 @@ const ui = {
   joinButton: element<HTMLButtonElement>('join-button'),
   call: element<HTMLElement>('call'),
   roomName: element<HTMLSpanElement>('room-name'),
+  roomMode: element<HTMLSpanElement>('room-mode'),
   toggleAudio: element<HTMLButtonElement>('toggle-audio'),
   toggleVideo: element<HTMLButtonElement>('toggle-video'),
   leaveButton: element<HTMLButtonElement>('leave-button'),
   videos: element<HTMLDivElement>('videos'),
+  audience: element<HTMLParagraphElement>('audience'),
   chatLog: element<HTMLOListElement>('chat-log'),
   chatForm: element<HTMLFormElement>('chat-form'),
   chatInput: element<HTMLInputElement>('chat-input'),
@@ -64,6 +69,31 @@ let state: DemoState = 'idle';
 let lastError: string | null = null;
 const chatLines: ChatLine[] = [];
 const muted = { audio: false, video: false };
+/** The remote tracks each participant sends now, from `trackAdded` and `trackRemoved`. */
+const remoteTracks = new Map<string, Set<MediaStreamTrack>>();
+/** The state of each media connection, by participant id (or `publish`/`subscribe` in sfu rooms). */
+const connectionStates = new Map<string, RTCPeerConnectionState>();
+/** Frames each <video> presented, counted with requestVideoFrameCallback. */
+const presentedFrames = new WeakMap<HTMLVideoElement, number>();
+
+/** The room's mode once joined. */
+function mode(): 'p2p' | 'sfu' | null {
+  return room?.mode ?? null;
+}
+
+function remoteTile(participantId: string): HTMLElement | null {
+  return ui.videos.querySelector<HTMLElement>(`[data-participant-id="${CSS.escape(participantId)}"]`);
+}
+
+/** Counts the frames a video presents, for tests that must tell a picture that moves from one that froze. */
+function countFrames(video: HTMLVideoElement): void {
+  if (typeof video.requestVideoFrameCallback !== 'function') return;
+  const step = () => {
+    presentedFrames.set(video, (presentedFrames.get(video) ?? 0) + 1);
+    video.requestVideoFrameCallback(step);
+  };
+  video.requestVideoFrameCallback(step);
+}
 
 function setStatus(text: string, isError = false): void {
   ui.status.textContent = text;
@@ -108,18 +138,25 @@ function tile(participantId: string | null): HTMLElement {
   video.playsInline = true;
   const caption = document.createElement('figcaption');
   figure.append(video, caption);
+  figure.classList.toggle('speaking', participantId !== null && participantId === room?.activeSpeaker);
   if (participantId === null) {
     figure.dataset.local = '';
     video.muted = true; // never play one's own microphone back
     ui.videos.prepend(figure);
   } else {
     figure.dataset.participantId = participantId;
+    countFrames(video);
     ui.videos.append(figure);
   }
   return figure;
 }
 
 function renderParticipant(participant: ParticipantInfo): void {
+  // In sfu rooms a participant has a tile while it sends something; until then it is in the audience line.
+  if (mode() === 'sfu' && !remoteTile(participant.id)) {
+    renderAudience();
+    return;
+  }
   const figure = tile(participant.id);
   figure.dataset.identity = participant.identity;
   figure.classList.toggle('disconnected', !participant.connected);
@@ -128,6 +165,34 @@ function renderParticipant(participant: ParticipantInfo): void {
     .join(', ');
   const caption = figure.querySelector('figcaption');
   if (caption) caption.textContent = flags ? `${participant.name} (${flags})` : participant.name;
+  renderAudience();
+}
+
+/** Sfu rooms: the participants without a tile (they send nothing), named under the grid. */
+function renderAudience(): void {
+  const names =
+    mode() === 'sfu'
+      ? (room?.participants ?? []).filter((participant) => !remoteTile(participant.id)).map((p) => p.name)
+      : [];
+  ui.audience.hidden = names.length === 0;
+  ui.audience.textContent = names.length === 0 ? '' : `Also here: ${names.join(', ')}`;
+}
+
+/** Marks a tile that has sound but no picture. */
+function renderTracks(participantId: string): void {
+  const figure = remoteTile(participantId);
+  if (!figure) return;
+  const tracks = [...(remoteTracks.get(participantId) ?? [])];
+  figure.classList.toggle('audio-only', !tracks.some((track) => track.kind === 'video'));
+}
+
+/** Outlines the tile of the participant speaking (sfu rooms), this page's own included. */
+function renderActiveSpeaker(participantId: string | null): void {
+  const self = room?.localParticipant?.id;
+  for (const figure of ui.videos.querySelectorAll<HTMLElement>('.tile')) {
+    const id = figure.dataset.participantId ?? (figure.dataset.local === undefined ? undefined : self);
+    figure.classList.toggle('speaking', participantId !== null && id === participantId);
+  }
 }
 
 function renderLocal(name: string): void {
@@ -173,17 +238,41 @@ function wire(current: Room, name: string): void {
   current.on('participantJoined', renderParticipant);
   current.on('participantUpdated', renderParticipant);
   current.on('participantLeft', (participant) => {
-    ui.videos.querySelector(`[data-participant-id="${CSS.escape(participant.id)}"]`)?.remove();
+    remoteTile(participant.id)?.remove();
+    remoteTracks.delete(participant.id);
+    renderAudience();
   });
-  current.on('trackAdded', (participantId, _track, stream) => {
+  current.on('trackAdded', (participantId, track, stream) => {
+    let tracks = remoteTracks.get(participantId);
+    if (!tracks) {
+      tracks = new Set();
+      remoteTracks.set(participantId, tracks);
+    }
+    tracks.add(track);
+    const video = tile(participantId).querySelector('video');
     const participant = current.participant(participantId);
     if (participant) renderParticipant(participant);
-    const video = tile(participantId).querySelector('video');
+    renderTracks(participantId);
     if (video && video.srcObject !== stream) {
       video.srcObject = stream;
       play(video);
     }
   });
+  current.on('trackRemoved', (participantId, track) => {
+    const tracks = remoteTracks.get(participantId);
+    tracks?.delete(track);
+    if (mode() === 'sfu' && (tracks?.size ?? 0) === 0) {
+      // It sends nothing any more: its tile goes, and it joins the audience line.
+      remoteTile(participantId)?.remove();
+      renderAudience();
+      return;
+    }
+    renderTracks(participantId);
+  });
+  current.on('activeSpeakerChanged', renderActiveSpeaker);
+  current.on('peerConnectionStateChanged', (id, connectionState) =>
+    connectionStates.set(id, connectionState),
+  );
   current.on('data', (message) => {
     if (message.topic !== CHAT_TOPIC) return;
     const payload = message.payload as { text?: unknown } | null;
@@ -229,6 +318,8 @@ async function join(roomName: string, name: string, relay: boolean): Promise<voi
       ...(relay ? { iceTransportPolicy: 'relay' as const } : {}),
     });
     room = joined;
+    remoteTracks.clear();
+    connectionStates.clear();
     wire(joined, name);
     for (const participant of joined.participants) renderParticipant(participant);
     muted.audio = false;
@@ -236,6 +327,13 @@ async function join(roomName: string, name: string, relay: boolean): Promise<voi
     renderMuteButtons();
     renderLocal(joined.localParticipant?.name ?? name);
     ui.roomName.textContent = `Room ${joined.roomInfo?.name ?? roomName}`;
+    ui.roomMode.textContent = joined.mode ?? '';
+    ui.roomMode.title =
+      joined.mode === 'sfu'
+        ? 'Media goes through the server (SFU)'
+        : 'Media goes directly between participants (mesh)';
+    ui.roomMode.hidden = joined.mode === undefined;
+    renderAudience();
     ui.joinForm.hidden = true;
     ui.call.hidden = false;
     state = 'joined';
@@ -259,6 +357,9 @@ function showForm(): void {
   ui.joinForm.hidden = false;
   ui.joinButton.disabled = false;
   for (const figure of ui.videos.querySelectorAll('[data-participant-id]')) figure.remove();
+  remoteTracks.clear();
+  ui.audience.hidden = true;
+  ui.roomMode.hidden = true;
   for (const track of localStream?.getTracks() ?? []) track.stop();
   localStream = null;
   tile(null).remove();
@@ -276,6 +377,21 @@ function toggle(kind: 'audio' | 'video'): void {
   muted[kind] = !muted[kind];
   room.setMuted(kind, muted[kind]);
   renderMuteButtons();
+}
+
+/**
+ * Stops or starts sending the camera (video) or microphone (audio) track: the
+ * others see the track go and come back (in sfu rooms the tile goes when
+ * nothing is left). Unlike mute, this renegotiates.
+ */
+function setPublished(kind: 'audio' | 'video', published: boolean): void {
+  const current = room;
+  if (!current || !localStream) return;
+  for (const track of localStream.getTracks()) {
+    if (track.kind !== kind) continue;
+    if (published) current.publishTrack(track, localStream);
+    else current.unpublish(track);
+  }
 }
 
 function sendChat(text: string): boolean {
@@ -317,24 +433,46 @@ const switchboardDemo = {
   connection: () => room?.connectionState ?? null,
   localParticipant: () => room?.localParticipant ?? null,
   participants: () => room?.participants ?? [],
+  /** The room's mode, `p2p` or `sfu` (null before joining). */
+  mode,
+  /** Sfu rooms: the participant id the server last named as speaking, or null. */
+  activeSpeaker: (): string | null => room?.activeSpeaker ?? null,
+  /** The state of each media connection: by participant id in p2p rooms, `publish` and `subscribe` in sfu rooms. */
+  connectionStates: (): Record<string, RTCPeerConnectionState> => Object.fromEntries(connectionStates),
   /** Every remote <video>, with what a test needs to tell that it plays. */
   videos: () =>
     [...ui.videos.querySelectorAll<HTMLElement>('[data-participant-id]')].map((figure) => {
       const video = figure.querySelector('video');
+      const participantId = figure.dataset.participantId ?? '';
+      const tracks = [...(remoteTracks.get(participantId) ?? [])];
       return {
-        participantId: figure.dataset.participantId ?? '',
+        participantId,
         identity: figure.dataset.identity ?? '',
         videoWidth: video?.videoWidth ?? 0,
         videoHeight: video?.videoHeight ?? 0,
         currentTime: video?.currentTime ?? 0,
         paused: video?.paused ?? true,
+        /** Frames presented so far (requestVideoFrameCallback); grows while the picture moves. */
+        frames: (video && presentedFrames.get(video)) ?? 0,
+        /** Frames the element received so far (getVideoPlaybackQuality), for browsers without the former. */
+        totalVideoFrames: video?.getVideoPlaybackQuality?.().totalVideoFrames ?? 0,
+        /** The participant's tracks announced by the SDK and not removed since. */
+        tracks: {
+          audio: tracks.filter((track) => track.kind === 'audio').length,
+          video: tracks.filter((track) => track.kind === 'video').length,
+        },
+        /** True while this is the active speaker's tile (sfu rooms). */
+        speaking: figure.classList.contains('speaking'),
       };
     }),
+  /** Names listed as "Also here" (sfu rooms: participants that send nothing). */
+  audience: (): string => (ui.audience.hidden ? '' : (ui.audience.textContent ?? '')),
   chat: (): ChatLine[] => chatLines.map((line) => ({ ...line })),
   sendChat,
   join: (roomName: string, name: string, relay = false) => join(roomName, name, relay),
   leave,
   toggle,
+  setPublished,
   /** The selected candidate pair of each peer connection. */
   selectedPairs: async (): Promise<{ participantId: string; pair: SelectedPair | null }[]> => {
     const current = room;

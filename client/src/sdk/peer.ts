@@ -7,12 +7,14 @@
  */
 
 import { onRemoteDescription } from './negotiation.js';
-import type { CandidateInit, ClientMessage } from './protocol.js';
+import type { CandidateInit, ClientMessage, TrackSource } from './protocol.js';
 
 /** A local track with the stream it belongs to (the remote side groups tracks by stream). */
 export interface LocalTrack {
   track: MediaStreamTrack;
   stream: MediaStream;
+  /** What it shows, told to an sfu server (mesh calls do not send it). */
+  source?: TrackSource;
 }
 
 /** What a `PeerLink` needs from its room. */

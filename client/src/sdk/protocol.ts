@@ -21,6 +21,31 @@ export interface ParticipantInfo {
   joinedAt: number;
   /** False while its connection is lost and it may still resume. */
   connected: boolean;
+  /** Tracks it publishes through the server (sfu rooms; empty in p2p rooms). */
+  tracks: TrackInfo[];
+}
+
+/** What a published track shows. */
+export type TrackSource = 'camera' | 'microphone' | 'screen' | 'screen_audio' | 'unknown';
+
+/** A track a participant publishes in an sfu room. */
+export interface TrackInfo {
+  /** Track id, unique in the server. */
+  id: string;
+  kind: 'audio' | 'video';
+  source: TrackSource;
+  muted: boolean;
+}
+
+/** A track the server sends on the subscribe connection of an sfu room, and in which section. */
+export interface SubscribedTrack {
+  /** The section (`a=mid`) of the subscribe connection that carries it. */
+  mid: string;
+  /** Whose track it is; also the stream id (`a=msid`) of the section. */
+  participantId: string;
+  trackId: string;
+  kind: 'audio' | 'video';
+  source: TrackSource;
 }
 
 /** What the server tells about a room. */
@@ -65,6 +90,11 @@ export type ServerMessage =
   | { type: 'answer'; from: string; sdp: string }
   | { type: 'candidate'; from: string; candidate: CandidateInit }
   | { type: 'data'; from: string | null; topic?: string; payload: unknown }
+  | { type: 'publish_answer'; sdp: string; tracks: TrackInfo[]; rid?: string }
+  | { type: 'subscribe_offer'; sdp: string; tracks: SubscribedTrack[] }
+  | { type: 'track_published'; participantId: string; track: TrackInfo }
+  | { type: 'track_unpublished'; participantId: string; trackId: string }
+  | { type: 'active_speaker'; participantId: string | null }
   | { type: 'pong'; t?: number; serverTime: number }
   | { type: 'left'; reason: 'left' | 'removed' | 'room_deleted' }
   | { type: 'error'; code: string; message: string; rid?: string };
@@ -86,6 +116,8 @@ export type ClientMessage =
   | { type: 'update'; name?: string; metadata?: unknown }
   | { type: 'mute'; kind: 'audio' | 'video'; muted: boolean }
   | { type: 'data'; to?: string[]; topic?: string; payload: unknown }
+  | { type: 'publish'; sdp: string; tracks?: { mid: string; source: TrackSource }[]; rid?: string }
+  | { type: 'subscribe_answer'; sdp: string; rid?: string }
   | { type: 'leave' }
   | { type: 'ping'; t: number };
 

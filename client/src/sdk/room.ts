@@ -1,13 +1,24 @@
 /**
  * A room as a browser sees it: the signaling connection, the other
- * participants, and one `PeerLink` per remote participant (a mesh). This is
- * what `connect()` returns.
+ * participants, and the media: in `p2p` rooms one `PeerLink` per remote
+ * participant (a mesh), in `sfu` rooms one `SfuSession` (a publish and a
+ * subscribe connection with the server). Both raise the same events, so an
+ * application need not care which mode the room is in. This is what
+ * `connect()` returns.
  */
 import type { BackoffOptions } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
 import { isPolite, makesFirstOffer } from './negotiation.js';
 import { type LocalTrack, PeerLink } from './peer.js';
-import type { JoinedMessage, ParticipantInfo, RoomInfo, ServerMessage } from './protocol.js';
+import type {
+  JoinedMessage,
+  ParticipantInfo,
+  RoomInfo,
+  ServerMessage,
+  TrackInfo,
+  TrackSource,
+} from './protocol.js';
+import { defaultTrackSource, type SfuConnectionName, SfuSession } from './sfu-session.js';
 import { type CloseInfo, SignalClient, type SignalState, type WebSocketFactory } from './signal-client.js';
 
 /** Options of `connect`. */
@@ -18,6 +29,11 @@ export interface ConnectOptions {
   token: string;
   /** Camera and microphone (or any stream) to send to every participant; `publish` adds more later. */
   localStream?: MediaStream;
+  /**
+   * What the tracks of `localStream` show, told to an sfu server; by default
+   * audio is `microphone` and video `camera` (`screen` for a captured display).
+   */
+  localSources?: Partial<Record<'audio' | 'video', TrackSource>>;
   /** `relay` sends everything through TURN (the servers from `joined`). */
   iceTransportPolicy?: RTCIceTransportPolicy;
   /** The room meant: the server refuses (wrong_room) a token for another one. */
@@ -53,8 +69,13 @@ export type RoomEvents = {
   data: [message: DataMessage];
   /** The signaling connection's state. */
   connectionStateChanged: [state: SignalState];
-  /** The media connection to one participant. */
+  /**
+   * The media connection to one participant; in sfu rooms the id is that of a
+   * connection with the server, `'publish'` or `'subscribe'` (SfuConnectionName).
+   */
   peerConnectionStateChanged: [participantId: string, state: RTCPeerConnectionState];
+  /** Sfu rooms: the participant the server hears speaking loudest now (perhaps this one), or null for silence. */
+  activeSpeakerChanged: [participantId: string | null];
   /** An `error` from the server, or a negotiation failure. */
   error: [error: { code: string; message: string }];
   /** The room is over for this client: it left, was removed, or the connection could not be restored. */
@@ -70,6 +91,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Remote tracks announced through `trackAdded`, per participant, so each removal is announced once. */
   private readonly remoteTracks = new Map<string, Set<MediaStreamTrack>>();
   private readonly local: LocalTrack[] = [];
+  /** The media of an sfu room; undefined in p2p rooms. */
+  private sfu: SfuSession | undefined;
+  private speaker: string | null = null;
   private iceServers: RTCIceServer[] = [];
   private self: ParticipantInfo | undefined;
   private info: RoomInfo | undefined;
@@ -81,7 +105,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.options = options;
     if (options.localStream)
       for (const track of options.localStream.getTracks())
-        this.local.push({ track, stream: options.localStream });
+        this.local.push({
+          track,
+          stream: options.localStream,
+          source: options.localSources?.[track.kind as 'audio' | 'video'] ?? defaultTrackSource(track),
+        });
     this.signal = new SignalClient({
       url: options.url,
       token: options.token,
@@ -121,6 +149,16 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.signal.state;
   }
 
+  /** The room's mode, once joined: `p2p` (a mesh of calls) or `sfu` (media through the server). */
+  get mode(): 'p2p' | 'sfu' | undefined {
+    return this.info?.mode;
+  }
+
+  /** Sfu rooms: the participant speaking loudest now, as the server last said; null for none. */
+  get activeSpeaker(): string | null {
+    return this.speaker;
+  }
+
   /** The other participants. */
   get participants(): ParticipantInfo[] {
     return [...this.remote.values()];
@@ -131,24 +169,66 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.remote.get(participantId);
   }
 
-  /** The RTCPeerConnection to a participant, once there is one (for stats and inspection). */
+  /**
+   * The RTCPeerConnection to a participant, once there is one (for stats and
+   * inspection). In sfu rooms, `'publish'` and `'subscribe'` name the two
+   * connections with the server, and participants have none of their own.
+   */
   peerConnection(participantId: string): RTCPeerConnection | undefined {
+    if (this.sfu) return isSfuConnection(participantId) ? this.sfu.peerConnection(participantId) : undefined;
     return this.peers.get(participantId)?.pc;
   }
 
-  /** Statistics of the connection to a participant (`RTCPeerConnection.getStats`). */
+  /**
+   * Statistics of the connection to a participant (`RTCPeerConnection.getStats`).
+   * In sfu rooms: of the subscribe connection, with only that participant's
+   * `inbound-rtp` records; `'publish'` and `'subscribe'` give a whole connection's.
+   */
   async getStats(participantId: string): Promise<RTCStatsReport | undefined> {
+    if (this.sfu)
+      return isSfuConnection(participantId)
+        ? this.sfu.peerConnection(participantId)?.getStats()
+        : this.sfu.statsOf(participantId);
     return this.peers.get(participantId)?.pc.getStats();
   }
 
-  /** Sends the tracks of a stream to every participant, now and to those who join later. */
-  publish(stream: MediaStream): void {
-    for (const track of stream.getTracks()) {
-      if (this.local.some((local) => local.track === track)) continue;
-      const local = { track, stream };
+  /**
+   * Sends the tracks of a stream to every participant, now and to those who
+   * join later. `source` says what they show to an sfu server (by default as
+   * for `localStream`, e.g. `screen` for a shared screen).
+   */
+  publish(
+    stream: MediaStream,
+    options: { source?: Partial<Record<'audio' | 'video', TrackSource>> } = {},
+  ): void {
+    this.publishTracks(
+      stream.getTracks().map((track) => ({
+        track,
+        stream,
+        source: options.source?.[track.kind as 'audio' | 'video'] ?? defaultTrackSource(track),
+      })),
+    );
+  }
+
+  /**
+   * Sends one track of a stream (the others stay as they are), e.g. the
+   * camera again after `unpublish`. Remote sides group it with the stream's
+   * other tracks.
+   */
+  publishTrack(track: MediaStreamTrack, stream: MediaStream, source = defaultTrackSource(track)): void {
+    this.publishTracks([{ track, stream, source }]);
+  }
+
+  private publishTracks(tracks: LocalTrack[]): void {
+    const added: LocalTrack[] = [];
+    for (const local of tracks) {
+      if (this.local.some((existing) => existing.track === local.track)) continue;
       this.local.push(local);
+      added.push(local);
       for (const peer of this.peers.values()) peer.addTrack(local);
     }
+    // One renegotiation with the server for all of them.
+    this.sfu?.addTracks(added);
   }
 
   /** Stops sending a track to everyone. */
@@ -157,11 +237,13 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (index < 0) return;
     this.local.splice(index, 1);
     for (const peer of this.peers.values()) peer.removeTrack(track);
+    this.sfu?.removeTrack(track);
   }
 
   /**
    * Mutes or unmutes the local tracks of a kind: they keep flowing but carry
-   * silence or black (no renegotiation), and the room is told with `mute`.
+   * silence or black (no renegotiation), and the room is told with `mute`
+   * (in sfu rooms the server also stops forwarding them meanwhile).
    */
   setMuted(kind: 'audio' | 'video', muted: boolean): void {
     for (const local of this.local) if (local.track.kind === kind) local.track.enabled = !muted;
@@ -212,6 +294,34 @@ export class Room extends TypedEmitter<RoomEvents> {
     // the newcomers, and their offers were kept for it.
     const introducedBy = joined.resumed ? 'participant_joined' : 'joined';
     for (const participant of joined.participants) this.addParticipant(participant, introducedBy);
+    if (joined.room.mode !== 'sfu') return;
+    // A resumed session keeps its connections with the server; a new one starts over.
+    if (this.sfu && joined.resumed) return;
+    this.sfu?.close();
+    if (this.speaker !== null) {
+      this.speaker = null;
+      this.emit('activeSpeakerChanged', null);
+    }
+    this.sfu = this.startSfuSession();
+  }
+
+  /** The media of an sfu room: publishes the local tracks, and waits for the server's subscribe offer. */
+  private startSfuSession(): SfuSession {
+    const session = new SfuSession({
+      configuration: this.rtcConfiguration(),
+      createPeerConnection:
+        this.options.createPeerConnection ?? ((configuration) => new RTCPeerConnection(configuration)),
+      signal: (message) => this.signal.send(message),
+      onTrack: (participantId, track, stream) => this.emit('trackAdded', participantId, track, stream),
+      onTrackRemoved: (participantId, track) => this.emit('trackRemoved', participantId, track),
+      onConnectionState: (connection, state) => this.emit('peerConnectionStateChanged', connection, state),
+      onPublished: (tracks) => {
+        if (this.self) this.self = { ...this.self, tracks };
+      },
+      onError: (error) => this.emit('error', error),
+    });
+    session.addTracks(this.local);
+    return session;
   }
 
   /** Records a participant; when this side is the newcomer (makesFirstOffer), opens the call to it. */
@@ -222,7 +332,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
     this.remote.set(participant.id, participant);
     this.emit('participantJoined', participant);
-    if (makesFirstOffer(introducedBy)) this.ensurePeer(participant.id, true);
+    if (this.info?.mode !== 'sfu' && makesFirstOffer(introducedBy)) this.ensurePeer(participant.id, true);
   }
 
   private onMessage(message: ServerMessage): void {
@@ -238,15 +348,40 @@ export class Room extends TypedEmitter<RoomEvents> {
         return;
       case 'offer':
       case 'answer':
+        if (this.info?.mode === 'sfu') return; // media goes through the server, not between participants
         void this.ensurePeer(message.from, false).handleDescription(message.type, message.sdp);
         return;
       case 'candidate':
         void this.peers.get(message.from)?.handleCandidate(message.candidate);
         return;
+      case 'publish_answer':
+        void this.sfu?.handlePublishAnswer(message.sdp, message.tracks, message.rid);
+        return;
+      case 'subscribe_offer':
+        void this.sfu?.handleSubscribeOffer(message.sdp, message.tracks);
+        return;
+      case 'track_published':
+        this.changeTracks(message.participantId, (tracks) => [
+          ...tracks.filter((track) => track.id !== message.track.id),
+          message.track,
+        ]);
+        return;
+      case 'track_unpublished':
+        this.sfu?.trackUnpublished(message.participantId, message.trackId);
+        this.changeTracks(message.participantId, (tracks) =>
+          tracks.filter((track) => track.id !== message.trackId),
+        );
+        return;
+      case 'active_speaker':
+        if (message.participantId === this.speaker) return;
+        this.speaker = message.participantId;
+        this.emit('activeSpeakerChanged', message.participantId);
+        return;
       case 'data':
         this.emit('data', { from: message.from, topic: message.topic, payload: message.payload });
         return;
       case 'error':
+        if (message.rid !== undefined) void this.sfu?.handleError(message.rid);
         this.emit('error', { code: message.code, message: message.message });
         return;
       case 'left':
@@ -265,8 +400,24 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.emit('participantUpdated', participant);
   }
 
+  /** A participant's published tracks changed (sfu rooms): its info is updated, and `participantUpdated` says so. */
+  private changeTracks(participantId: string, change: (tracks: TrackInfo[]) => TrackInfo[]): void {
+    if (participantId === this.self?.id) {
+      this.self = { ...this.self, tracks: change(this.self.tracks ?? []) };
+      return;
+    }
+    const participant = this.remote.get(participantId);
+    if (!participant) return;
+    this.updateParticipant({ ...participant, tracks: change(participant.tracks ?? []) });
+  }
+
   private removeParticipant(participantId: string, reason: string): void {
     this.closePeer(participantId);
+    this.sfu?.forgetParticipant(participantId);
+    if (this.speaker === participantId) {
+      this.speaker = null;
+      this.emit('activeSpeakerChanged', null);
+    }
     const participant = this.remote.get(participantId);
     if (!participant) return;
     this.remote.delete(participantId);
@@ -278,8 +429,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     const existing = this.peers.get(remoteId);
     if (existing) return existing;
     const localId = this.self?.id ?? '';
-    const configuration: RTCConfiguration = { iceServers: this.iceServers };
-    if (this.options.iceTransportPolicy) configuration.iceTransportPolicy = this.options.iceTransportPolicy;
+    const configuration = this.rtcConfiguration();
     const peer = new PeerLink({
       remoteId,
       polite: isPolite(localId, remoteId),
@@ -319,7 +469,21 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   private closePeers(): void {
     for (const id of [...this.peers.keys()]) this.closePeer(id);
+    this.sfu?.close();
+    this.sfu = undefined;
   }
+
+  /** The ICE servers from `joined`, and the transport policy asked for. */
+  private rtcConfiguration(): RTCConfiguration {
+    const configuration: RTCConfiguration = { iceServers: this.iceServers };
+    if (this.options.iceTransportPolicy) configuration.iceTransportPolicy = this.options.iceTransportPolicy;
+    return configuration;
+  }
+}
+
+/** True for the names of the two connections of an sfu room. */
+function isSfuConnection(name: string): name is SfuConnectionName {
+  return name === 'publish' || name === 'subscribe';
 }
 
 /**

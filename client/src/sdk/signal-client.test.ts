@@ -240,9 +240,19 @@ describe('SignalClient', () => {
     client.send({ type: 'mute', kind: 'audio', muted: true });
     client.send({ type: 'update', name: 'Ada' });
     client.send({ type: 'data', topic: 'chat', payload: { text: 'hi' } });
+    client.send({
+      type: 'publish',
+      sdp: 'v=0\r\n',
+      tracks: [
+        { mid: '0', source: 'microphone' },
+        { mid: '1', source: 'screen' },
+      ],
+      rid: 'publish-1',
+    });
+    client.send({ type: 'subscribe_answer', sdp: 'v=0\r\n' });
     client.send({ type: 'leave' });
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(sockets[0].sent.length).toBeGreaterThanOrEqual(10);
+    expect(sockets[0].sent.length).toBeGreaterThanOrEqual(12);
     for (const message of sockets[0].sent) {
       const result = clientMessageSchema.safeParse(message);
       expect(result.success, `${JSON.stringify(message)}: ${result.error?.message}`).toBe(true);

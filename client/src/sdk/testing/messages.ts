@@ -11,6 +11,7 @@ export function participant(id: string, identity = id.toLowerCase()): Participan
     muted: { audio: false, video: false },
     joinedAt: 1764403200000,
     connected: true,
+    tracks: [],
   };
 }
 
