@@ -124,7 +124,6 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   #srtpProfile: SrtpProfileName | undefined;
   #closed = false;
   readonly #receiveBuffer = Buffer.allocUnsafe(MAX_PACKET_SIZE);
-  readonly #sendBuffer = Buffer.allocUnsafe(MAX_PACKET_SIZE + SRTP_OVERHEAD);
   /** Live counters. */
   readonly stats: WebRtcTransportStats = {
     rtpPacketsReceived: 0,
@@ -254,7 +253,9 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.stats.packetsDropped++;
       return false;
     }
-    const protectedPacket = outbound.protectRtpTo(packet, this.#sendBuffer);
+    // A fresh buffer per datagram (from Node's pool): a send the kernel cannot take at once
+    // stays queued in libuv holding this memory, so it must not be reused for the next packet.
+    const protectedPacket = outbound.protectRtpTo(packet, Buffer.allocUnsafe(packet.length + SRTP_OVERHEAD));
     if (protectedPacket instanceof SrtpError) {
       this.stats.srtpErrors++;
       return false;
@@ -275,7 +276,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.stats.packetsDropped++;
       return false;
     }
-    const protectedPacket = outbound.protectRtcpTo(packet, this.#sendBuffer);
+    const protectedPacket = outbound.protectRtcpTo(packet, Buffer.allocUnsafe(packet.length + SRTP_OVERHEAD));
     if (protectedPacket instanceof SrtpError) {
       this.stats.srtpErrors++;
       return false;
