@@ -33,11 +33,11 @@ const { values: flags } = parseArgs({
     // The build to run: dist/ after `npm run build`; the vitest test passes a private one.
     dist: { type: 'string', default: 'dist' },
     'timeout-ms': { type: 'string', default: '30000' },
-    'deadline-ms': { type: 'string', default: '100000' },
+    'deadline-ms': { type: 'string', default: '160000' },
     headed: { type: 'boolean', default: false },
     screenshots: { type: 'string' },
-    // Mode of the rooms the pages join: the p2p scenarios need p2p rooms.
-    'room-mode': { type: 'string', default: 'p2p' },
+    // Runs every scenario in rooms of this mode instead of its own (p2p or sfu).
+    'room-mode': { type: 'string' },
   },
 });
 const scenarioTimeoutMs = Number(flags['timeout-ms']);
@@ -57,11 +57,17 @@ const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-/** The scenarios: how many pages join one room, and whether media must go through TURN. */
+/**
+ * The scenarios: the room mode, how many pages join one room, whether media
+ * must go through TURN, and what else is checked. `sfu` adds a late joiner
+ * (how soon it decodes every video) and a page that leaves.
+ */
 const SCENARIOS = {
-  two: { pages: 2, relay: false, lifecycle: true },
-  three: { pages: 3, relay: false },
-  relay: { pages: 2, relay: true },
+  two: { mode: 'p2p', pages: 2, relay: false, lifecycle: true },
+  three: { mode: 'p2p', pages: 3, relay: false },
+  relay: { mode: 'p2p', pages: 2, relay: true },
+  // Four pages and a leave: twice the time of the others.
+  sfu: { mode: 'sfu', pages: 3, relay: false, lateJoinAndLeave: true, timeoutScale: 2 },
 };
 
 const NAMES = ['Ada', 'Grace', 'Hedy', 'Katherine'];
@@ -89,7 +95,7 @@ async function waitFor(probe, timeoutMs, intervalMs = 200) {
  * with its HTTP port, read from the JSON log line that announces the HTTP
  * service.
  */
-async function startServer() {
+async function startServer(roomMode) {
   const args = [
     join(flags.dist, 'cli', 'main.js'),
     'start',
@@ -101,7 +107,9 @@ async function startServer() {
     '--http-listen',
     '127.0.0.1:0',
     '--room-mode',
-    flags['room-mode'],
+    roomMode,
+    '--media-workers',
+    '1',
     '--media-address',
     '127.0.0.1',
     '--media-udp-port',
@@ -288,15 +296,92 @@ async function checkLifecycle(opened, report, remaining) {
   if (!lifecycle.leftSeen) report.failures.push(`${second.name} still shows ${first.name} after it left`);
 }
 
+/**
+ * sfu rooms: a fourth page joins a running call and must decode every
+ * other's video (which needs a keyframe from each publisher, requested when
+ * it subscribes); the time from its join to the last first frame is
+ * reported. Then the second page leaves, and every remaining page's grid
+ * must drop its tile.
+ */
+async function checkLateJoinAndLeave(browser, baseUrl, room, opened, report, problems, remaining) {
+  const late = {
+    joined: false,
+    firstFramesAfterMs: null,
+    firstFramesAfterSubscribedMs: null,
+    videos: 0,
+    leftSeen: false,
+  };
+  report.lateJoin = late;
+  const newcomer = await openPage(browser, baseUrl, room, NAMES[opened.length], false, problems);
+  opened.push(newcomer);
+  const state = await waitFor(
+    () =>
+      newcomer.page
+        .evaluate(() => window.switchboardDemo?.state())
+        .then((s) => (s === 'joining' || s === 'idle' ? null : s)),
+    remaining(),
+    20,
+  );
+  late.joined = state === 'joined';
+  if (!late.joined) {
+    report.failures.push(`${newcomer.name} (late) did not join (state ${state})`);
+    return;
+  }
+  const joinedAt = Date.now();
+  const expected = opened.length - 1;
+  let subscribedAt = null;
+  const framesEverywhere = await waitFor(
+    async () => {
+      const { videos, states } = await newcomer.page.evaluate(() => ({
+        videos: window.switchboardDemo.videos(),
+        states: window.switchboardDemo.connectionStates(),
+      }));
+      if (subscribedAt === null && states.subscribe === 'connected') subscribedAt = Date.now();
+      return videos.length === expected && videos.every((video) => video.frames > 0) ? videos : null;
+    },
+    remaining(),
+    20,
+  );
+  if (framesEverywhere) {
+    late.firstFramesAfterMs = Date.now() - joinedAt;
+    // From the subscribe connection's DTLS being up to the last first frame: the keyframe wait.
+    late.firstFramesAfterSubscribedMs = subscribedAt === null ? null : Date.now() - subscribedAt;
+    late.videos = framesEverywhere.length;
+  } else {
+    report.failures.push(`${newcomer.name} (late) does not decode every other participant's video`);
+    return;
+  }
+
+  const [leaver] = opened.splice(1, 1);
+  const leaverId = await leaver.page.evaluate(() => window.switchboardDemo.localParticipant()?.id ?? null);
+  await leaver.page.evaluate(() => window.switchboardDemo.leave());
+  await leaver.context.close().catch(() => {});
+  late.leftSeen = Boolean(
+    await waitFor(
+      async () => {
+        const views = await Promise.all(opened.map(({ page }) => readPage(page)));
+        return views.every(
+          (view) =>
+            view.videos.length === opened.length - 1 &&
+            view.videos.every((video) => video.participantId !== leaverId),
+        );
+      },
+      Math.min(10_000, remaining()),
+    ),
+  );
+  if (!late.leftSeen) report.failures.push(`the grids still show ${leaver.name} after it left`);
+}
+
 /** Runs one scenario; returns its report. */
-async function runScenario(browser, baseUrl, scenarioName) {
+async function runScenario(browser, baseUrl, scenarioName, mode) {
   const { pages: pageCount, relay } = SCENARIOS[scenarioName];
   const room = `e2e-${scenarioName}-${Math.random().toString(36).slice(2, 8)}`;
   const problems = [];
-  const report = { name: scenarioName, room, relay, ok: false, pages: [], problems, failures: [] };
+  const report = { name: scenarioName, mode, room, relay, ok: false, pages: [], problems, failures: [] };
   const opened = [];
   const started = Date.now();
-  const remaining = () => Math.max(1_000, scenarioTimeoutMs - (Date.now() - started));
+  const timeoutMs = scenarioTimeoutMs * (SCENARIOS[scenarioName].timeoutScale ?? 1);
+  const remaining = () => Math.max(1_000, timeoutMs - (Date.now() - started));
   try {
     // Join one after another: each newcomer makes the offers, as in a real room.
     for (let index = 0; index < pageCount; index++) {
@@ -443,6 +528,8 @@ async function runScenario(browser, baseUrl, scenarioName) {
       }
     }
     if (SCENARIOS[scenarioName].lifecycle) await checkLifecycle(opened, report, remaining);
+    if (SCENARIOS[scenarioName].lateJoinAndLeave)
+      await checkLateJoinAndLeave(browser, baseUrl, room, opened, report, problems, remaining);
     report.ok = report.failures.length === 0;
     return report;
   } catch (error) {
@@ -472,12 +559,9 @@ async function main() {
   deadline.unref();
   const names = flags.scenarios.split(',').filter(Boolean);
   for (const name of names) if (!(name in SCENARIOS)) throw new Error(`unknown scenario ${name}`);
-  let server;
+  const servers = new Map();
   let browser;
   try {
-    server = await startServer();
-    const baseUrl = `http://127.0.0.1:${server.port}`;
-    note(`server at ${baseUrl}`);
     browser = await chromium.launch({
       executablePath: flags.chromium,
       args: CHROMIUM_ARGS,
@@ -486,8 +570,19 @@ async function main() {
     note(`Chromium ${browser.version()}`);
     result.browserVersion = browser.version();
     for (const name of names) {
-      const report = await runScenario(browser, baseUrl, name);
-      const timing = `joined after ${report.joinedAfterMs} ms, videos after ${report.videosAfterMs} ms, done after ${report.durationMs} ms`;
+      // One server per room mode, started when a scenario first needs it.
+      const mode = flags['room-mode'] ?? SCENARIOS[name].mode;
+      let server = servers.get(mode);
+      if (!server) {
+        server = await startServer(mode);
+        servers.set(mode, server);
+        note(`${mode} server at http://127.0.0.1:${server.port}`);
+      }
+      const report = await runScenario(browser, `http://127.0.0.1:${server.port}`, name, mode);
+      const late = report.lateJoin
+        ? `, late joiner decoded every video ${report.lateJoin.firstFramesAfterMs} ms after joining, ${report.lateJoin.firstFramesAfterSubscribedMs} ms after its subscribe connection was up`
+        : '';
+      const timing = `joined after ${report.joinedAfterMs} ms, videos after ${report.videosAfterMs} ms${late}, done after ${report.durationMs} ms`;
       note(`${name}: ${report.ok ? 'ok' : `FAILED\n  ${report.failures.join('\n  ')}`} (${timing})`);
       result.scenarios.push(report);
     }
@@ -496,9 +591,11 @@ async function main() {
     result.failures.push(String(error?.stack ?? error));
   } finally {
     await browser?.close().catch(() => {});
-    if (server) {
-      result.serverErrors = server.log.filter(
-        (entry) => entry.level === 'error' || entry.level === 'warn' || entry.level >= 40,
+    for (const server of servers.values()) {
+      result.serverErrors.push(
+        ...server.log.filter(
+          (entry) => entry.level === 'error' || entry.level === 'warn' || entry.level >= 40,
+        ),
       );
       await server.stop();
     }

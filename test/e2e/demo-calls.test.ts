@@ -2,7 +2,9 @@
  * Browser end to end: the demo page, served by `switchboard start --dev`, in
  * Chromium with a fake camera and microphone. Pages join one room and must
  * see every other participant's video play, receive each other's chat, and
- * (with `relay=1`) send their media through the embedded TURN server.
+ * (with `relay=1`) send their media through the embedded TURN server. In an
+ * sfu room the media goes through the server's SFU: three pages, then a
+ * fourth that joins late, then one that leaves.
  *
  * The browser side runs in test/e2e/browser-driver.mjs, inside a network
  * namespace with only loopback (`unshare -n`), so Chromium gathers no
@@ -31,7 +33,15 @@ interface DriverReport {
   serverErrors: Record<string, unknown>[];
   scenarios: {
     name: string;
+    mode: 'p2p' | 'sfu';
     relay: boolean;
+    lateJoin?: {
+      joined: boolean;
+      firstFramesAfterMs: number | null;
+      firstFramesAfterSubscribedMs: number | null;
+      videos: number;
+      leftSeen: boolean;
+    };
     ok: boolean;
     failures: string[];
     problems: string[];
@@ -117,7 +127,7 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
       '--chromium',
       CHROMIUM,
       '--scenarios',
-      'two,three,relay',
+      'two,three,relay,sfu',
     ];
     const prefix = loopbackOnlyPrefix();
     if (!prefix && process.env.CI === 'true') {
@@ -135,7 +145,7 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
       );
     }
     const [command, ...args] = [...(prefix ?? []), ...driver];
-    const result = await runProcess(command, args, { cwd: root, timeoutMs: 110_000 });
+    const result = await runProcess(command, args, { cwd: root, timeoutMs: 170_000 });
     const lastLine = result.stdout.trim().split('\n').at(-1) ?? '';
     try {
       report = JSON.parse(lastLine) as DriverReport;
@@ -144,7 +154,7 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
     }
     // The driver's own account (scenario timings, failures) helps when an assertion below fails.
     if (!report.ok) console.warn(result.stderr);
-  }, 150_000);
+  }, 220_000);
 
   /** The report of one scenario, with every failure it recorded in the assertion message. */
   function scenario(name: string) {
@@ -208,6 +218,23 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
       expect(page.pairs[0].pair?.local.candidateType, `${page.name}'s local candidate`).toBe('relay');
       expect(page.pairs[0].pair?.remote.candidateType, `${page.name}'s remote candidate`).toBe('relay');
     }
+  });
+
+  it('three pages in an sfu room: every page plays the two others through the server and gets the chat', () => {
+    const run = expectFullMesh('sfu', 3);
+    expect(run.mode).toBe('sfu');
+  });
+
+  it('sfu room: a late joiner decodes every video, and a page that leaves drops out of every grid', () => {
+    const late = scenario('sfu').lateJoin;
+    expect(late?.joined).toBe(true);
+    expect(late?.videos).toBe(3);
+    expect(late?.firstFramesAfterMs).not.toBeNull();
+    // How soon is reported, not asserted: this machine's load decides it.
+    console.log(
+      `late joiner decoded every video ${late?.firstFramesAfterMs} ms after joining, ${late?.firstFramesAfterSubscribedMs} ms after its subscribe connection was up`,
+    );
+    expect(late?.leftSeen).toBe(true);
   });
 
   it('the server logged no warning or error during the calls', () => {
