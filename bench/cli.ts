@@ -119,3 +119,10 @@ export function runBenchmark<Options>(
     },
   );
 }
+
+/** A reader of one setting: the flag when given, else the environment variable, else the default. */
+export function settingPicker(
+  env: NodeJS.ProcessEnv,
+): (flag: string | undefined, variable: string, fallback: string) => string {
+  return (flag, variable, fallback) => flag ?? env[variable] ?? fallback;
+}

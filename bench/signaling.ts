@@ -58,6 +58,7 @@ import {
   roundFailure,
   runBenchmark,
   seconds,
+  settingPicker,
   sleep,
   UsageError,
   words,
@@ -222,8 +223,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | un
     process.stdout.write(USAGE);
     return undefined;
   }
-  const pick = (flag: string | undefined, variable: string, fallback: string) =>
-    flag ?? env[variable] ?? fallback;
+  const pick = settingPicker(env);
   const connections = integer(
     pick(values.connections, 'BENCH_CONNECTIONS', '10000'),
     'connections',

@@ -30,7 +30,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AEAD_AES_128_GCM, AES128_CM_HMAC_SHA1_80, type SrtpProfile } from '../src/srtp/profile.js';
 import { SrtpSession } from '../src/srtp/session.js';
-import { fixed, integer, keyValue, median, runBenchmark, seconds } from './cli.js';
+import { fixed, integer, keyValue, median, runBenchmark, seconds, settingPicker } from './cli.js';
 
 /** Settings of a benchmark run. */
 interface BenchOptions {
@@ -68,8 +68,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | un
     process.stdout.write(USAGE);
     return undefined;
   }
-  const pick = (flag: string | undefined, variable: string, fallback: string) =>
-    flag ?? env[variable] ?? fallback;
+  const pick = settingPicker(env);
   return {
     packetSize: integer(pick(values.size, 'BENCH_SIZE', '1200'), 'size', 12, 65_000),
     durationSeconds: seconds(pick(values.duration, 'BENCH_DURATION', '2'), 'duration', 0.05, 600),

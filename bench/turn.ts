@@ -43,6 +43,7 @@ import {
   roundFailure,
   runBenchmark,
   seconds,
+  settingPicker,
   sleep,
   UsageError,
   words,
@@ -187,8 +188,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | un
     process.stdout.write(USAGE);
     return undefined;
   }
-  const pick = (flag: string | undefined, variable: string, fallback: string) =>
-    flag ?? env[variable] ?? fallback;
+  const pick = settingPicker(env);
   const defaultProcs = String(Math.max(1, Math.min(4, availableParallelism())));
   const oursRelayPorts = portRange(values['ours-relay-ports'] ?? '26000-27999', 'ours-relay-ports');
   const coturnRelayPorts = portRange(values['coturn-relay-ports'] ?? '28000-29999', 'coturn-relay-ports');

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IceTcpMux, IceUdpMux } from '../ice/index.js';
+import { DEFAULT_HEADER_EXTENSIONS } from '../sdp/answer.js';
 import { consumerRtpParameters, ROUTER_CODECS, SUBSCRIBE_HEADER_EXTENSIONS } from '../sdp/capabilities.js';
 import type {
   RtpCodecParameters,
@@ -89,6 +90,11 @@ export const ROUTER_HEADER_EXTENSIONS: Readonly<Record<MediaKind, readonly RtpHe
     audio: SUBSCRIBE_HEADER_EXTENSIONS.audio.filter((extension) => extension.uri !== TRANSPORT_WIDE_CC_URI),
     video: SUBSCRIBE_HEADER_EXTENSIONS.video.filter((extension) => extension.uri !== TRANSPORT_WIDE_CC_URI),
   };
+
+/** Header extension URIs to accept from publishers (createAnswer's headerExtensions): all but transport-wide CC. */
+export const PUBLISH_HEADER_EXTENSION_URIS: readonly string[] = DEFAULT_HEADER_EXTENSIONS.filter(
+  (uri) => uri !== TRANSPORT_WIDE_CC_URI,
+);
 
 /** A codec list without transport-cc feedback (see ROUTER_HEADER_EXTENSIONS). */
 function withoutTransportCc(codecs: readonly RtpCodecParameters[]): RtpCodecParameters[] {

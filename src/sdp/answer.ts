@@ -86,7 +86,7 @@ export interface AnswerLocalParameters {
   /** Accepted codec names in preference order; defaults DEFAULT_AUDIO_CODECS and DEFAULT_VIDEO_CODECS. */
   codecs?: { audio?: string[]; video?: string[] };
   /** Accepted header extension URIs; default DEFAULT_HEADER_EXTENSIONS. */
-  headerExtensions?: string[];
+  headerExtensions?: readonly string[];
   /** Media we send back, per mid. */
   sendSsrcs?: Record<string, AnswerSendSsrc>;
   /** What we want on every media section; default sendrecv where sendSsrcs names the mid, else recvonly. */

@@ -11,12 +11,13 @@
  * operations run one at a time, in order, so that its subscribe SDP state
  * never sees two changes interleaved.
  */
+
+import { PUBLISH_HEADER_EXTENSION_URIS } from '../media/router.js';
 import type { MediaWorker } from '../media/worker.js';
 import type { MediaWorkerPool } from '../media/worker-pool.js';
 import type { MediaEvent, TransportCreateResult } from '../media/worker-protocol.js';
 import {
   createAnswer,
-  DEFAULT_HEADER_EXTENSIONS,
   fingerprintFromDescription,
   iceParametersFromDescription,
   parseSdp,
@@ -42,14 +43,6 @@ export interface SfuServiceOptions {
   /** Most a publisher is asked to send per video track, bits/s. */
   maxIncomingBitrate?: number;
 }
-
-/**
- * REMB, not transport-wide CC, carries bandwidth estimates through the
- * router (see ROUTER_HEADER_EXTENSIONS): publishers are not offered it.
- */
-const PUBLISH_HEADER_EXTENSIONS = DEFAULT_HEADER_EXTENSIONS.filter(
-  (uri) => !uri.includes('transport-wide-cc'),
-);
 
 /** How long the server waits for a subscribe answer before offering again. */
 const SUBSCRIBE_ANSWER_TIMEOUT_MS = 10_000;
@@ -326,7 +319,7 @@ class Member implements SfuParticipant {
       candidates: transport.iceCandidates,
       fingerprint: { algorithm: 'sha-256', value: transport.dtlsFingerprint.value },
       setup: 'passive',
-      headerExtensions: PUBLISH_HEADER_EXTENSIONS,
+      headerExtensions: PUBLISH_HEADER_EXTENSION_URIS,
       direction: 'recvonly',
     });
     if (!answer.ok) throw new SfuError('negotiation_failed', `publish offer: ${answer.error.message}`);
