@@ -120,6 +120,26 @@ describe('SubscribeSdpState', () => {
     expect(state.version).toBe(2);
   });
 
+  it('restarts ICE: the next offer carries the new credentials, mids and sections unchanged', () => {
+    const state = new SubscribeSdpState({ transport: TRANSPORT });
+    state.addTrack(track('audio'));
+    const before = negotiate(state);
+    expect(state.negotiationNeeded).toBe(false);
+    state.restartIce({ usernameFragment: 'newUfragAbcdEfgh', password: 'aNewPasswordThatIsLongEnough1234' });
+    expect(state.negotiationNeeded).toBe(true);
+    const after = negotiate(state);
+    expect(after.sdp).toContain('a=ice-ufrag:newUfragAbcdEfgh');
+    expect(after.sdp).toContain('a=ice-pwd:aNewPasswordThatIsLongEnough1234');
+    expect(after.sdp).not.toContain(`a=ice-ufrag:${TRANSPORT.iceParameters.usernameFragment}`);
+    expect(layout(after)).toEqual(layout(before));
+    expect(Number(after.description.origin.sessionVersion)).toBe(
+      Number(before.description.origin.sessionVersion) + 1,
+    );
+    expect(thrown(() => state.restartIce({ usernameFragment: 'x', password: 'short' }))).toBe(
+      'ERR_SDP_INVALID_ARGUMENT',
+    );
+  });
+
   it('picks a random 62-bit session id when none is given', () => {
     const ids = new Set(
       Array.from({ length: 5 }, () => new SubscribeSdpState({ transport: TRANSPORT }).sessionId),

@@ -90,7 +90,7 @@ interface SectionRecord {
 
 /** The subscribe connection's sections and offers; see the file comment for the rules. */
 export class SubscribeSdpState {
-  readonly #transport: SubscribeTransport;
+  #transport: SubscribeTransport;
   readonly #sessionId: string;
   readonly #records: SectionRecord[] = [];
   #nextMid = 0;
@@ -132,6 +132,18 @@ export class SubscribeSdpState {
   /** The sections as they stand now, in m= line order (copies). */
   get sections(): SubscribeSection[] {
     return this.#records.map((record) => structuredClone(record.section));
+  }
+
+  /**
+   * ICE restart (RFC 8445 §9, RFC 8839 §4.4.1.1.1): the next offer carries
+   * these new local credentials, so negotiation is needed. Throws
+   * SdpNegotiationError (ERR_SDP_INVALID_ARGUMENT) for unusable ones.
+   */
+  restartIce(iceParameters: { usernameFragment: string; password: string }): void {
+    const transport = { ...this.#transport, iceParameters: { ...iceParameters } };
+    const invalid = validateTransport(transport);
+    if (invalid !== undefined) throw new SdpNegotiationError('ERR_SDP_INVALID_ARGUMENT', invalid);
+    this.#transport = transport;
   }
 
   /** True when createOffer would make an offer that differs from the latest one. */

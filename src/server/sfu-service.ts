@@ -42,6 +42,8 @@ export interface SfuServiceOptions {
   log: Log;
   /** Most a publisher is asked to send per video track, bits/s. */
   maxIncomingBitrate?: number;
+  /** A transport without a valid ICE check this long closes (RFC 7675); half of it is `disconnected`. Default 30 s. */
+  consentTimeoutMs?: number;
 }
 
 /** How long the server waits for a subscribe answer before offering again. */
@@ -103,6 +105,10 @@ export class WorkerSfuService implements SfuService {
 
   #onEvent(event: MediaEvent): void {
     if ('routerId' in event) this.#byRouter.get(event.routerId)?.onEvent(event);
+    else if (event.type === 'transport.icestatechange') {
+      // Rare, and without a router id: every room looks for its transport.
+      for (const room of this.#rooms.values()) room.onEvent(event);
+    }
   }
 }
 
@@ -111,6 +117,7 @@ class WorkerSfuRoom implements SfuRoom {
   readonly name: string;
   readonly sink: SfuRoomSink;
   readonly log: Log;
+  readonly consentTimeoutMs: number | undefined;
   readonly members = new Map<string, Member>();
   readonly producers = new Map<string, ProducerRecord>();
   /** The router once placed; every member operation waits for it. */
@@ -129,6 +136,7 @@ class WorkerSfuRoom implements SfuRoom {
     this.name = name;
     this.sink = sink;
     this.log = options.log;
+    this.consentTimeoutMs = options.consentTimeoutMs;
     this.#hooks = hooks;
     this.ready = options.pool
       .createRouter({ maxIncomingBitrate: options.maxIncomingBitrate })
@@ -179,6 +187,7 @@ class WorkerSfuRoom implements SfuRoom {
         return;
       case 'consumer.close':
       case 'transport.close':
+      case 'transport.icestatechange':
         for (const member of this.members.values()) member.onEvent(event);
         return;
       case 'router.close':
@@ -249,7 +258,7 @@ class Member implements SfuParticipant {
     this.#sink = sink;
     if (grants.subscribe) {
       this.#run(async ({ worker, routerId }) => {
-        const transport = await worker.createWebRtcTransport(routerId);
+        const transport = await worker.createWebRtcTransport(routerId, this.#transportOptions());
         const state = new SubscribeSdpState({
           transport: {
             iceParameters: transport.iceParameters,
@@ -262,6 +271,11 @@ class Member implements SfuParticipant {
         this.#room.log.warn({ err: error, participant: id }, 'no subscribe transport'),
       );
     }
+  }
+
+  #transportOptions(): { consentTimeoutMs?: number } {
+    const consentTimeoutMs = this.#room.consentTimeoutMs;
+    return consentTimeoutMs === undefined ? {} : { consentTimeoutMs };
   }
 
   /** Queues an operation after the previous ones; rejects with its error. */
@@ -300,7 +314,7 @@ class Member implements SfuParticipant {
 
     let transport = this.#publishTransport;
     if (!transport) {
-      transport = await worker.createWebRtcTransport(routerId);
+      transport = await worker.createWebRtcTransport(routerId, this.#transportOptions());
       this.#publishTransport = transport;
       await worker.connectWebRtcTransport(transport.transportId, {
         ice: remote,
@@ -411,7 +425,28 @@ class Member implements SfuParticipant {
       if (this.#publishTransport?.transportId === event.transportId && event.reason.cause !== 'local') {
         this.#room.log.info({ participant: this.id, reason: event.reason }, 'publish transport closed');
       }
+    } else if (event.type === 'transport.icestatechange' && event.state === 'disconnected') {
+      if (this.#subscribe?.transport.transportId === event.transportId) this.#restartSubscribeIce();
     }
+  }
+
+  /**
+   * The subscriber stopped answering consent checks (RFC 7675): we are the
+   * offerer of that connection, so we restart ICE (new credentials in a new
+   * offer), which lets a client that moved networks come back on the same
+   * transport. The publish side restarts from the client's own offer.
+   */
+  #restartSubscribeIce(): void {
+    this.#run(async ({ worker }) => {
+      const subscribe = this.#subscribe;
+      if (!subscribe) return;
+      const iceParameters = await worker.restartIce(subscribe.transport.transportId);
+      subscribe.state.restartIce(iceParameters);
+      this.#scheduleOffer();
+    }).catch((error: unknown) => {
+      if (!this.#closed)
+        this.#room.log.warn({ err: error, participant: this.id }, 'subscribe ICE restart failed');
+    });
   }
 
   #dropConsumer(producerId: string, consumerId?: string): void {

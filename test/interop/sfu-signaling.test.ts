@@ -36,7 +36,9 @@ beforeAll(async () => {
     threaded: true,
     listen: { address: '127.0.0.1', udpPort: 0, tcpPort: 0 },
   });
-  sfu = new WorkerSfuService({ pool, log: silentLog });
+  // Consent runs out in 10 s (disconnected after 5 s without a check; libwebrtc checks every 2.5 s),
+  // so the ICE restart test can silence a peer for a few seconds.
+  sfu = new WorkerSfuService({ pool, log: silentLog, consentTimeoutMs: 10_000 });
   const rooms = new RoomManager({ mode: 'sfu', maxParticipants: 10, emptyTimeoutMs: 1000 }, silentLog);
   signaling = new SignalingServer({
     rooms,
@@ -208,6 +210,47 @@ describe('sfu rooms through the signaling protocol (libwebrtc participants)', ()
       const last = offers[offers.length - 1] as unknown as { tracks: Array<{ participantId: string }> };
       expect(last.tracks.some((track) => track.participantId === leaving.id)).toBe(false);
       expect(last.tracks.length).toBe(2);
+    } finally {
+      await Promise.all(members.map((member) => member.stop()));
+    }
+  }, 90_000);
+
+  it('restarts ICE on the subscribe connection of a participant that fell silent, and media comes back', async () => {
+    const members: Member[] = [];
+    try {
+      members.push(await Member.join('dora', 70, { room: 'sfu-restart' }));
+      members.push(await Member.join('eli', 150, { room: 'sfu-restart' }));
+      for (const member of members) expect((await member.publish()).type).toBe('publish_answer');
+      const [dora, eli] = members as [Member, Member];
+      const videoFrames = (m: PeerMessage) =>
+        Object.values(m.tracks as Record<string, TrackStats>).find((t) => t.kind === 'video')?.frames ?? 0;
+      await eli.peer.waitFor((m) => m.type === 'stats' && videoFrames(m) > 10, 30_000, 'eli to see dora');
+      const ufragOf = (offer: Received) => /a=ice-ufrag:(\S+)/.exec(String(offer.sdp))?.[1];
+      const firstUfrag = ufragOf(eli.client.all('subscribe_offer')[0] as Received);
+      const offersBefore = eli.client.all('subscribe_offer').length;
+
+      // eli's process stops: no consent checks for 7 s, so the server sees its subscribe connection disconnected.
+      eli.peer.freeze();
+      await new Promise((resolve) => setTimeout(resolve, 7000));
+      eli.peer.thaw();
+      const deadline = Date.now() + 10_000;
+      while (eli.client.all('subscribe_offer').length === offersBefore && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const restartOffer = eli.client.all('subscribe_offer').at(-1) as Received;
+      expect(eli.client.all('subscribe_offer').length).toBeGreaterThan(offersBefore);
+      const newUfrag = ufragOf(restartOffer);
+      expect(newUfrag).toBeDefined();
+      expect(newUfrag).not.toBe(firstUfrag);
+      // Media flows again after the restart: frames keep coming.
+      const framesAfterRestart = videoFrames(eli.peer.last.get('stats') ?? { type: 'stats', tracks: {} });
+      await eli.peer.waitFor(
+        (m) => m.type === 'stats' && videoFrames(m) > framesAfterRestart + 20,
+        20_000,
+        'eli to see dora again',
+      );
+      expect(dora.client.all('error')).toEqual([]);
+      expect(eli.client.all('error')).toEqual([]);
     } finally {
       await Promise.all(members.map((member) => member.stop()));
     }

@@ -105,9 +105,20 @@ export class StdioPeer {
     });
   }
 
+  /** Freezes the peer process (SIGSTOP): to the network it falls silent, as a peer whose network dropped. */
+  freeze(): void {
+    this.#child.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen peer run again (SIGCONT). */
+  thaw(): void {
+    this.#child.kill('SIGCONT');
+  }
+
   /** Asks the peer to stop, and kills it if it has not exited in 3 s. */
   async stop(): Promise<void> {
     if (this.#exited) return;
+    this.thaw();
     const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
     this.send({ type: 'stop' });
     const timer = setTimeout(() => this.#child.kill('SIGKILL'), 3000);
