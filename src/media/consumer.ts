@@ -206,8 +206,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements ProducerSi
     this.#outgoingPayloadTypes[slot] = payloadType;
     const length = writeOutgoingRtp(this.#buffer, 0, packet, this.#extensions, params);
     if (!this.#downlink.sendRtp(this.#buffer.subarray(0, length))) {
-      // Not sent (the transport is not connected yet): a video stream must still start on a keyframe.
-      if (keyframe && this.kind === 'video' && this.stats.packetsSent === 0) this.#waitingForKeyframe = true;
+      // Not sent (no keys, or no nominated ICE path yet): a video stream must still start on a
+      // keyframe, and the request that brought this one is spent, so ask for the next.
+      if (keyframe && this.kind === 'video' && this.stats.packetsSent === 0) {
+        this.#waitingForKeyframe = true;
+        this.producer.requestKeyframe(nowMs);
+      }
       return;
     }
     this.stats.packetsSent++;

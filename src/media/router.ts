@@ -172,9 +172,12 @@ export class Router extends EventEmitter<RouterEvents> {
     });
     this.#bindings.set(transport.id, binding);
     // Video consumers created before the subscriber could receive start on a fresh keyframe.
-    transport.on('connected', () => {
+    // And again when the path settles: packets sent before it may have had nowhere to go.
+    const refresh = () => {
       for (const consumer of binding.consumers) consumer.requestKeyframe();
-    });
+    };
+    transport.on('connected', refresh);
+    transport.on('iceselectedtuplechange', refresh);
     transport.once('close', () => {
       this.#bindings.delete(transport.id);
       for (const producer of [...binding.producers]) producer.close();

@@ -117,8 +117,8 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   #dtls: DtlsEndpoint | undefined;
   #dtlsState: DtlsState = 'new';
   #remoteDtls: RemoteDtlsParameters | undefined;
-  /** The path the last DTLS record came by. */
-  #lastDtlsTuple: IceTuple | undefined;
+  /** The path the last DTLS or SRTP packet came by: where to answer until the peer nominates one. */
+  #lastTuple: IceTuple | undefined;
   #inbound: SrtpSession | undefined;
   #outbound: SrtpSession | undefined;
   #srtpProfile: SrtpProfileName | undefined;
@@ -219,7 +219,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       handshakeTimeoutMs: this.#options.dtlsTimeoutMs,
       send: (datagram) => {
         // Before nomination, the DTLS server answers on the path the ClientHello came by.
-        if (!this.#ice.send(datagram) && this.#lastDtlsTuple) this.#ice.sendTo(datagram, this.#lastDtlsTuple);
+        this.#transmit(datagram);
       },
     });
     this.#dtls = dtls;
@@ -260,7 +260,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.stats.srtpErrors++;
       return false;
     }
-    if (!this.#ice.send(protectedPacket)) {
+    if (!this.#transmit(protectedPacket)) {
       this.stats.packetsDropped++;
       return false;
     }
@@ -281,12 +281,23 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.stats.srtpErrors++;
       return false;
     }
-    if (!this.#ice.send(protectedPacket)) {
+    if (!this.#transmit(protectedPacket)) {
       this.stats.packetsDropped++;
       return false;
     }
     this.stats.rtcpPacketsSent++;
     return true;
+  }
+
+  /**
+   * Sends on the nominated path, or before nomination on the validated path
+   * the peer last used (as an ICE-lite agent may, RFC 8445 §2.5): a browser
+   * can finish DTLS before it nominates, and media must not wait for that.
+   */
+  #transmit(datagram: Buffer): boolean {
+    if (this.#ice.send(datagram)) return true;
+    const fallback = this.#lastTuple;
+    return fallback !== undefined && !this.#ice.selectedTuple && this.#ice.sendTo(datagram, fallback);
   }
 
   /** Closes DTLS (close_notify) and ICE; idempotent. */
@@ -302,7 +313,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     this.#ice.close();
     this.#inbound = undefined;
     this.#outbound = undefined;
-    this.#lastDtlsTuple = undefined;
+    this.#lastTuple = undefined;
     this.emit('close', reason);
   }
 
@@ -349,11 +360,12 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   #onPacket(data: Buffer, kind: 'dtls' | 'rtp' | 'rtcp', tuple: IceTuple): void {
     if (kind === 'dtls') {
       if (this.#dtls) {
-        this.#lastDtlsTuple = tuple;
+        this.#lastTuple = tuple;
         this.#dtls.handleDatagram(data);
       } else this.stats.packetsDropped++;
       return;
     }
+    this.#lastTuple = tuple;
     const inbound = this.#inbound;
     if (!inbound) {
       this.stats.packetsDropped++;

@@ -26,6 +26,18 @@ const PUBLISH_HEADER_EXTENSIONS = DEFAULT_HEADER_EXTENSIONS.filter(
   (uri) => !uri.includes('transport-wide-cc'),
 );
 
+/** Options of a {@link SfuParticipant}. */
+export interface SfuParticipantOptions {
+  /**
+   * Rewrites the candidates announced in the publish answer (the publish
+   * transport's own), e.g. to point the peer at a proxy in front of the mux
+   * (see candidateLinesVia in test/helpers/lossy-udp-proxy.ts).
+   */
+  publishCandidates?: (own: readonly string[]) => string[];
+  /** The same for the subscribe offers. */
+  subscribeCandidates?: (own: readonly string[]) => string[];
+}
+
 /** One participant: its peer process, its two transports, its producers and consumers. */
 export class SfuParticipant {
   readonly name: string;
@@ -40,17 +52,20 @@ export class SfuParticipant {
   readonly #mids = new Map<Consumer, string>();
   readonly #seen = new Set<PeerMessage>();
   #subscribeConnected = false;
+  readonly #publishCandidates: ((own: readonly string[]) => string[]) | undefined;
 
-  constructor(name: string, peer: StdioPeer, router: Router) {
+  constructor(name: string, peer: StdioPeer, router: Router, options: SfuParticipantOptions = {}) {
     this.name = name;
     this.peer = peer;
     this.router = router;
     this.publish = router.createWebRtcTransport();
     this.subscribe = router.createWebRtcTransport();
+    this.#publishCandidates = options.publishCandidates;
+    const subscribeCandidates = this.subscribe.iceCandidateLines;
     this.#state = new SubscribeSdpState({
       transport: {
         iceParameters: this.subscribe.iceParameters,
-        candidates: this.subscribe.iceCandidateLines,
+        candidates: options.subscribeCandidates?.(subscribeCandidates) ?? subscribeCandidates,
         fingerprint: { algorithm: 'sha-256', value: this.subscribe.localFingerprint.value },
       },
     });
@@ -68,7 +83,7 @@ export class SfuParticipant {
     const offer = parsed.value;
     const answer = createAnswer(offer, {
       iceParameters: this.publish.iceParameters,
-      candidates: this.publish.iceCandidateLines,
+      candidates: this.#publishCandidates?.(this.publish.iceCandidateLines) ?? this.publish.iceCandidateLines,
       fingerprint: { algorithm: 'sha-256', value: this.publish.localFingerprint.value },
       setup: 'passive',
       headerExtensions: PUBLISH_HEADER_EXTENSIONS,
@@ -95,6 +110,21 @@ export class SfuParticipant {
       dtls: { role: 'server', fingerprints: [fingerprint] },
     });
     this.peer.send({ type: 'publish-answer', sdp: writeSdp(answer.value.description) });
+  }
+
+  /**
+   * Resolves once the publish transport has SRTP keys and a nominated ICE
+   * path, so that RTCP to the publisher goes out: a keyframe request made
+   * before that (as consume() makes one) is lost, and a consumer created
+   * after the publisher's first keyframe then waits for the next one.
+   */
+  async publishConnected(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.publish.srtpProfile || !this.publish.iceSelectedTuple) {
+      if (this.publish.closed || Date.now() > deadline)
+        throw new Error(`${this.name}'s publish transport did not connect (${this.publish.dtlsState})`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Consumes a producer of another participant (takes effect at the next renegotiation). */

@@ -8,8 +8,19 @@
  *   out {type:'publish-offer', sdp}       in  {type:'publish-answer', sdp}
  *   in  {type:'subscribe-offer', sdp}     out {type:'subscribe-answer', sdp}
  *   out {type:'stats', publish, subscribe, tracks: {[msid stream id + ' ' + kind]: {...}}}
+ *   in  {type:'reset-gaps'}               (zeroes maxGapMs and longGaps of every video track and the source)
+ *   in  {type:'get-stats', id}            out {type:'rtc-stats', id, inbound, outbound, tracks, source}
  *   in  {type:'stop'}
- * Options (argv[2], JSON): { width, height, luma, seconds, audio, video }.
+ * Options (argv[2], JSON): { width, height, luma, seconds, audio, video, motion }.
+ *
+ * A video track's entry counts the gaps between decoded frames: `maxGapMs`,
+ * and `longGaps`, the gaps over LONG_GAP_MS (what a viewer sees as a freeze);
+ * 'rtc-stats' has the same for the frames captured (`source`), since a
+ * capture timer that stalls on a loaded machine freezes every viewer too.
+ * 'rtc-stats' carries libwebrtc's own view from getStats(): per received
+ * track (same keys as 'tracks') frames decoded and dropped, freezes, losses
+ * and the NACKs and PLIs it sent; per sent stream the packets, retransmissions
+ * and the NACKs and PLIs it received.
  */
 'use strict';
 const readline = require('node:readline');
@@ -22,6 +33,8 @@ const options = {
   seconds: 60,
   audio: true,
   video: true,
+  /** Moving bars instead of a flat picture: frames of several packets, as a camera's are. */
+  motion: false,
   ...JSON.parse(process.argv[2] || '{}'),
 };
 const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -31,6 +44,12 @@ const subscribe = new wrtc.RTCPeerConnection({ iceServers: [] });
 const timers = [];
 const sinks = [];
 const tracks = {};
+/** Track id → key in `tracks`, to match getStats() entries. */
+const trackKeys = new Map();
+/** A gap between two decoded frames longer than this is a freeze (libwebrtc counts one from ~183 ms at 30 fps). */
+const LONG_GAP_MS = 200;
+/** The same gap counters for the frames this peer captures: a stalled timer shows in every subscriber. */
+const source = { frames: 0, maxGapMs: 0, longGaps: 0 };
 
 if (options.video) {
   const source = new wrtc.nonstandard.RTCVideoSource();
@@ -39,7 +58,30 @@ if (options.video) {
   const data = new Uint8ClampedArray((width * height * 3) / 2);
   data.fill(options.luma, 0, width * height);
   data.fill(128, width * height);
-  timers.push(setInterval(() => source.onFrame({ width, height, data }), 33));
+  let frame = 0;
+  let lastFrameAt = 0;
+  timers.push(
+    setInterval(() => {
+      const now = performance.now();
+      if (lastFrameAt > 0) {
+        const gap = now - lastFrameAt;
+        if (gap > source.maxGapMs) source.maxGapMs = Math.round(gap);
+        if (gap > LONG_GAP_MS) source.longGaps++;
+      }
+      lastFrameAt = now;
+      source.frames++;
+      if (options.motion) {
+        // Vertical bars 32 pixels wide, around the chosen luma, moving 4 pixels per frame.
+        frame++;
+        for (let y = 0; y < height; y++) {
+          const row = y * width;
+          for (let x = 0; x < width; x++)
+            data[row + x] = options.luma + (((x + frame * 4) >> 5) & 1 ? 40 : -40);
+        }
+      }
+      source.onFrame({ width, height, data });
+    }, 33),
+  );
 }
 if (options.audio) {
   const source = new wrtc.nonstandard.RTCAudioSource();
@@ -70,13 +112,24 @@ subscribe.ontrack = ({ track, streams }) => {
     ended: false,
   };
   tracks[key] = entry;
+  trackKeys.set(track.id, key);
   track.onended = () => {
     entry.ended = true;
   };
   if (track.kind === 'video') {
     const sink = new wrtc.nonstandard.RTCVideoSink(track);
     sinks.push(sink);
+    entry.maxGapMs = 0;
+    entry.longGaps = 0;
+    let lastFrameAt = 0;
     sink.onframe = ({ frame }) => {
+      const now = performance.now();
+      if (lastFrameAt > 0) {
+        const gap = now - lastFrameAt;
+        if (gap > entry.maxGapMs) entry.maxGapMs = Math.round(gap);
+        if (gap > LONG_GAP_MS) entry.longGaps++;
+      }
+      lastFrameAt = now;
       entry.frames++;
       entry.width = frame.width;
       entry.height = frame.height;
@@ -110,6 +163,52 @@ function stats() {
   };
 }
 
+/** libwebrtc's statistics of the received tracks and the sent streams (see the protocol above). */
+async function rtcStats(id) {
+  const inbound = {};
+  const received = await subscribe.getStats();
+  // This libwebrtc reports freezes on the (deprecated) 'track' entries, linked by id.
+  const trackStats = new Map();
+  received.forEach((report) => {
+    if (report.type === 'track') trackStats.set(report.id, report);
+  });
+  received.forEach((report) => {
+    if (report.type !== 'inbound-rtp') return;
+    const track = trackStats.get(report.trackId);
+    const key = trackKeys.get(report.trackIdentifier ?? track?.trackIdentifier);
+    if (key === undefined) return;
+    inbound[key] = {
+      kind: report.kind,
+      packetsReceived: report.packetsReceived,
+      packetsLost: report.packetsLost,
+      framesReceived: report.framesReceived,
+      framesDecoded: report.framesDecoded,
+      framesDropped: report.framesDropped,
+      keyFramesDecoded: report.keyFramesDecoded,
+      nackCount: report.nackCount,
+      pliCount: report.pliCount,
+      freezeCount: track?.freezeCount,
+      totalFreezesDuration: track?.totalFreezesDuration,
+    };
+  });
+  const outbound = [];
+  const sent = await publish.getStats();
+  sent.forEach((report) => {
+    if (report.type !== 'outbound-rtp') return;
+    outbound.push({
+      kind: report.kind,
+      ssrc: report.ssrc,
+      packetsSent: report.packetsSent,
+      retransmittedPacketsSent: report.retransmittedPacketsSent,
+      framesEncoded: report.framesEncoded,
+      keyFramesEncoded: report.keyFramesEncoded,
+      nackCount: report.nackCount,
+      pliCount: report.pliCount,
+    });
+  });
+  return { type: 'rtc-stats', id, inbound, outbound, tracks, source };
+}
+
 let stopped = false;
 function stop(code) {
   if (stopped) return;
@@ -140,6 +239,16 @@ input.on('line', (line) => {
         const answer = await subscribe.createAnswer();
         await subscribe.setLocalDescription(answer);
         send({ type: 'subscribe-answer', sdp: subscribe.localDescription.sdp });
+      } else if (message.type === 'reset-gaps') {
+        source.maxGapMs = 0;
+        source.longGaps = 0;
+        for (const entry of Object.values(tracks)) {
+          if (entry.kind !== 'video') continue;
+          entry.maxGapMs = 0;
+          entry.longGaps = 0;
+        }
+      } else if (message.type === 'get-stats') {
+        send(await rtcStats(message.id));
       } else if (message.type === 'stop') {
         stop(0);
       }
