@@ -74,6 +74,7 @@ export class App {
     try {
       if (options.signaling) {
         media = await MediaService.start(config, log);
+        metrics.addMedia(media);
         signaling = new SignalingService({ config, log, turn, turnSecret, dev: options.dev, sfu: media.sfu });
         metrics.addSignaling(signaling);
       }

@@ -6,6 +6,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { TurnGauges } from '../turn/server.js';
 import { TurnStats } from '../turn/stats.js';
+import type { MediaService } from './media-service.js';
 import type { SignalingService } from './signaling-service.js';
 import type { TurnBackend } from './turn-threads.js';
 
@@ -233,5 +234,35 @@ export class Metrics {
   async render(): Promise<{ contentType: string; body: string }> {
     await Promise.all(this.refreshers.map((refresh) => refresh()));
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** Media gauges: what the workers hold, read from the counts kept beside each worker (no round trip). */
+  addMedia(media: MediaService): void {
+    const { registry } = this;
+    const pool = media.pool;
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name: `switchboard_media_${name}`,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    };
+    const sum = (key: 'routers' | 'transports' | 'producers' | 'consumers') => () =>
+      pool.workers.reduce(
+        (total, worker) => total + (worker.died || worker.closed ? 0 : worker.load[key]),
+        0,
+      );
+    gauge(
+      'workers',
+      'Media workers running.',
+      () => pool.workers.filter((worker) => !worker.died && !worker.closed).length,
+    );
+    gauge('routers', 'Routers (sfu rooms with media) on all workers.', sum('routers'));
+    gauge('transports', 'WebRTC transports on all workers.', sum('transports'));
+    gauge('producers', 'Tracks published into the SFU.', sum('producers'));
+    gauge('consumers', 'Tracks sent to subscribers by the SFU.', sum('consumers'));
   }
 }

@@ -680,6 +680,9 @@ describe('switchboard start: signaling', () => {
     ]);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^switchboard_signaling_participants 1$/m);
+    // The room is an sfu room: its router lives on a media worker.
+    expect(metrics).toMatch(/^switchboard_media_workers [1-9]\d*$/m);
+    expect(metrics).toMatch(/^switchboard_media_routers 1$/m);
     client.close();
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
