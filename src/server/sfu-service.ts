@@ -531,12 +531,17 @@ class Member implements SfuParticipant {
     for (const published of this.published.values())
       this.#room.sink.trackUnpublished(this.id, published.info.id);
     this.published.clear();
-    const transports = [this.#publishTransport?.transportId, this.#subscribe?.transport.transportId];
-    // Closing the transports closes their producers and consumers in the worker.
-    void this.#room.ready
-      .then(async ({ worker }) => {
-        for (const transportId of transports)
+    // After whatever is running (a transport being created included): closing the transports
+    // closes their producers and consumers in the worker.
+    this.#queue = this.#queue
+      .then(async () => {
+        const { worker } = await this.#room.ready;
+        for (const transportId of [
+          this.#publishTransport?.transportId,
+          this.#subscribe?.transport.transportId,
+        ]) {
           if (transportId) await worker.closeTransport(transportId).catch(() => {});
+        }
       })
       .catch(() => {});
     this.#room.left(this);
