@@ -28,6 +28,7 @@ export type SctpErrorSite =
   | 'cookie-echo'
   | 'forward-tsn'
   | 're-config'
+  | 'dcep'
   | 'association';
 
 /**
