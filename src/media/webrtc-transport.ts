@@ -26,6 +26,7 @@ import {
   type IceTuple,
   type IceUdpMux,
 } from '../ice/index.js';
+import { type DataChannel, DataChannelManager, SctpAssociation } from '../sctp/index.js';
 import { SrtpError, type SrtpProfileName, SrtpSession, srtpProfileByName } from '../srtp/index.js';
 
 /** Which end of the DTLS handshake this transport plays (RFC 5763 §5: `a=setup`). */
@@ -56,6 +57,20 @@ export interface WebRtcTransportOptions {
   dtlsTimeoutMs?: number;
   /** Largest datagram DTLS builds. Default 1200. */
   mtu?: number;
+  /** Carry WebRTC data channels (SCTP over DTLS, RFC 8261) once DTLS connects; off by default. */
+  dataChannels?: DataChannelTransportOptions;
+}
+
+/** The SCTP side of a transport, from the SDP's m=application section. */
+export interface DataChannelTransportOptions {
+  /** Our a=sctp-port. Default 5000. */
+  localPort?: number;
+  /** The peer's a=sctp-port. Default 5000. */
+  remotePort?: number;
+  /** Largest message we accept (our a=max-message-size). Default 256 KiB. */
+  maxMessageSize?: number;
+  /** The peer's a=max-message-size (0: unlimited); larger sends fail. */
+  remoteMaxMessageSize?: number;
 }
 
 /** The remote end's DTLS parameters, from its SDP. */
@@ -100,6 +115,8 @@ export interface WebRtcTransportEvents {
   dtlsstatechange: [state: DtlsState];
   /** Keys are in place: media can flow both ways. */
   connected: [];
+  /** The peer opened a data channel (only with the `dataChannels` option). */
+  datachannel: [channel: DataChannel];
   close: [reason: TransportCloseReason];
 }
 
@@ -123,6 +140,8 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
   #outbound: SrtpSession | undefined;
   #srtpProfile: SrtpProfileName | undefined;
   #closed = false;
+  #sctp: SctpAssociation | undefined;
+  #dataChannels: DataChannelManager | undefined;
   readonly #receiveBuffer = Buffer.allocUnsafe(MAX_PACKET_SIZE);
   /** Live counters. */
   readonly stats: WebRtcTransportStats = {
@@ -195,6 +214,19 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     return this.#srtpProfile;
   }
 
+  /**
+   * The data channels, from connect() on when the `dataChannels` option is
+   * set: channels created before SCTP is up open once it is.
+   */
+  get dataChannels(): DataChannelManager | undefined {
+    return this.#dataChannels;
+  }
+
+  /** The SCTP association under the data channels, when enabled. */
+  get sctpAssociation(): SctpAssociation | undefined {
+    return this.#sctp;
+  }
+
   /** True once closed. */
   get closed(): boolean {
     return this.#closed;
@@ -223,6 +255,8 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       },
     });
     this.#dtls = dtls;
+    if (this.#options.dataChannels)
+      this.#setUpDataChannels(dtls, remote.dtls.role, this.#options.dataChannels);
     dtls.on('connected', () => this.#onDtlsConnected());
     dtls.on('close', (reason) => {
       if (this.#dtlsState !== 'failed') this.#setDtlsState(dtls.state === 'failed' ? 'failed' : 'closed');
@@ -305,9 +339,39 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
     this.#closeWith({ cause: 'local', message: 'closed' });
   }
 
+  /**
+   * SCTP over DTLS application data (RFC 8261). Both ends start the
+   * handshake once DTLS connects (the association handles INITs that cross);
+   * stream ids follow the DTLS role (RFC 8832 §6).
+   */
+  #setUpDataChannels(dtls: DtlsEndpoint, role: DtlsRole, options: DataChannelTransportOptions): void {
+    const association = new SctpAssociation({
+      localPort: options.localPort ?? 5000,
+      remotePort: options.remotePort ?? 5000,
+      maxMessageSize: options.maxMessageSize,
+      send: (packet) => {
+        dtls.send(packet);
+      },
+    });
+    const manager = new DataChannelManager(association, {
+      role,
+      remoteMaxMessageSize: options.remoteMaxMessageSize,
+    });
+    manager.on('datachannel', (channel) => this.emit('datachannel', channel));
+    dtls.on('data', (data) => association.handlePacket(data));
+    dtls.on('connected', () => {
+      if (association.state === 'new') association.connect();
+    });
+    this.#sctp = association;
+    this.#dataChannels = manager;
+  }
+
   #closeWith(reason: TransportCloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
+    // ABORT goes out while DTLS can still carry it; the channels close with it.
+    this.#sctp?.abort();
+    this.#dataChannels?.close();
     this.#dtls?.close();
     if (this.#dtlsState !== 'failed') this.#setDtlsState('closed');
     this.#ice.close();

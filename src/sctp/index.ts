@@ -6,6 +6,7 @@ export * from './chunk-header.js';
 export * from './cookie-echo.js';
 export * from './crc32c.js';
 export * from './data.js';
+export * from './data-channel.js';
 export * from './dcep.js';
 export * from './error-cause.js';
 export * from './errors.js';
