@@ -17,15 +17,7 @@ import type { Consumer } from '../src/media/consumer.js';
 import type { Producer } from '../src/media/producer.js';
 import { PUBLISH_HEADER_EXTENSION_URIS, Router } from '../src/media/router.js';
 import type { WebRtcTransport } from '../src/media/webrtc-transport.js';
-import {
-  createAnswer,
-  fingerprintFromDescription,
-  iceParametersFromDescription,
-  parseSdp,
-  rtpParametersFromAnswer,
-  SubscribeSdpState,
-  writeSdp,
-} from '../src/sdp/index.js';
+import { answerPublishOffer, SubscribeSdpState } from '../src/sdp/index.js';
 import { generateSelfSignedCertificate } from '../src/util/certificate.js';
 import type { ServerCommand, ServerReply, ServerStats } from './sfu-protocol.js';
 
@@ -50,34 +42,23 @@ let nextSubscriber = 1;
 
 function publish(sdp: string): string {
   if (publisher) throw new Error('a publisher is already there');
-  const parsed = parseSdp(sdp);
-  if (!parsed.ok) throw parsed.error;
-  const offer = parsed.value;
   const transport = router.createWebRtcTransport();
-  const answer = createAnswer(offer, {
+  const answer = answerPublishOffer(sdp, {
     iceParameters: transport.iceParameters,
     candidates: transport.iceCandidateLines,
     fingerprint: { algorithm: 'sha-256', value: transport.localFingerprint.value },
-    setup: 'passive',
     headerExtensions: PUBLISH_HEADER_EXTENSION_URIS,
-    direction: 'recvonly',
   });
   if (!answer.ok) throw answer.error;
-  for (const media of answer.value.mids) {
-    if (media.kind === 'application') continue;
-    const rtpParameters = rtpParametersFromAnswer(offer, media);
-    if (!rtpParameters.ok) throw rtpParameters.error;
-    producers.push(router.produce(transport, { kind: media.kind, rtpParameters: rtpParameters.value }));
+  for (const media of answer.value.sending) {
+    producers.push(router.produce(transport, { kind: media.kind, rtpParameters: media.rtpParameters }));
   }
-  const ice = iceParametersFromDescription(offer);
-  const fingerprint = fingerprintFromDescription(offer);
-  if (!ice || !fingerprint) throw new Error('publish offer without ICE credentials or fingerprint');
   transport.connect({
-    ice: { usernameFragment: ice.usernameFragment, password: ice.password },
-    dtls: { role: 'server', fingerprints: [fingerprint] },
+    ice: answer.value.remoteIce,
+    dtls: { role: 'server', fingerprints: [answer.value.remoteFingerprint] },
   });
   publisher = transport;
-  return writeSdp(answer.value.description);
+  return answer.value.sdp;
 }
 
 function subscribe(): { subscriber: string; sdp: string } {

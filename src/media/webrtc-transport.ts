@@ -282,22 +282,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
 
   /** Encrypts and sends one RTP packet on the selected path; false when it could not be sent. */
   sendRtp(packet: Uint8Array): boolean {
-    const outbound = this.#outbound;
-    if (!outbound) {
-      this.stats.packetsDropped++;
-      return false;
-    }
-    // A fresh buffer per datagram (from Node's pool): a send the kernel cannot take at once
-    // stays queued in libuv holding this memory, so it must not be reused for the next packet.
-    const protectedPacket = outbound.protectRtpTo(packet, Buffer.allocUnsafe(packet.length + SRTP_OVERHEAD));
-    if (protectedPacket instanceof SrtpError) {
-      this.stats.srtpErrors++;
-      return false;
-    }
-    if (!this.#transmit(protectedPacket)) {
-      this.stats.packetsDropped++;
-      return false;
-    }
+    if (!this.#protectAndSend(packet, false)) return false;
     this.stats.rtpPacketsSent++;
     this.stats.rtpBytesSent += packet.length;
     return true;
@@ -305,12 +290,24 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
 
   /** Encrypts and sends one RTCP compound packet; false when it could not be sent. */
   sendRtcp(packet: Uint8Array): boolean {
+    if (!this.#protectAndSend(packet, true)) return false;
+    this.stats.rtcpPacketsSent++;
+    return true;
+  }
+
+  /** SRTP or SRTCP protection, then the path; counts what it could not send. */
+  #protectAndSend(packet: Uint8Array, rtcp: boolean): boolean {
     const outbound = this.#outbound;
     if (!outbound) {
       this.stats.packetsDropped++;
       return false;
     }
-    const protectedPacket = outbound.protectRtcpTo(packet, Buffer.allocUnsafe(packet.length + SRTP_OVERHEAD));
+    // A fresh buffer per datagram (from Node's pool): a send the kernel cannot take at once
+    // stays queued in libuv holding this memory, so it must not be reused for the next packet.
+    const output = Buffer.allocUnsafe(packet.length + SRTP_OVERHEAD);
+    const protectedPacket = rtcp
+      ? outbound.protectRtcpTo(packet, output)
+      : outbound.protectRtpTo(packet, output);
     if (protectedPacket instanceof SrtpError) {
       this.stats.srtpErrors++;
       return false;
@@ -319,7 +316,6 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       this.stats.packetsDropped++;
       return false;
     }
-    this.stats.rtcpPacketsSent++;
     return true;
   }
 

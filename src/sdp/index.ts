@@ -14,6 +14,7 @@ export * from './negotiation-error.js';
 export * from './offer.js';
 export * from './parameters.js';
 export * from './parse.js';
+export * from './publish.js';
 export * from './rtp-parameters.js';
 export * from './simulcast.js';
 export * from './ssrc.js';

@@ -17,13 +17,11 @@ import type { MediaWorker } from '../media/worker.js';
 import type { MediaWorkerPool } from '../media/worker-pool.js';
 import type { MediaEvent, TransportCreateResult } from '../media/worker-protocol.js';
 import {
-  createAnswer,
+  answerPublishOffer,
   fingerprintFromDescription,
   iceParametersFromDescription,
   parseSdp,
-  rtpParametersFromAnswer,
   SubscribeSdpState,
-  writeSdp,
 } from '../sdp/index.js';
 import type { SubscribedTrack, TrackInfo, TrackSource } from '../signaling/protocol.js';
 import {
@@ -328,31 +326,25 @@ class Member implements SfuParticipant {
     }
     this.#publishRemoteUfrag = remote.usernameFragment;
 
-    const answer = createAnswer(offer, {
+    const answer = answerPublishOffer(offer, {
       iceParameters: transport.iceParameters,
       candidates: transport.iceCandidates,
       fingerprint: { algorithm: 'sha-256', value: transport.dtlsFingerprint.value },
-      setup: 'passive',
       headerExtensions: PUBLISH_HEADER_EXTENSION_URIS,
-      direction: 'recvonly',
     });
     if (!answer.ok) throw new SfuError('negotiation_failed', `publish offer: ${answer.error.message}`);
 
     const sending = new Set<string>();
-    for (const media of answer.value.mids) {
-      if (media.kind === 'application') continue;
-      if (media.direction !== 'recvonly' && media.direction !== 'sendrecv') continue;
+    for (const media of answer.value.sending) {
       sending.add(media.mid);
       if (this.published.has(media.mid)) continue;
-      const rtpParameters = rtpParametersFromAnswer(offer, media);
-      if (!rtpParameters.ok) throw new SfuError('negotiation_failed', rtpParameters.error.message);
       const source = sources.find((entry) => entry.mid === media.mid)?.source ?? 'unknown';
       const muted = this.#muted[media.kind];
       let producerId: string;
       try {
         ({ producerId } = await worker.produce(transport.transportId, {
           kind: media.kind,
-          rtpParameters: rtpParameters.value,
+          rtpParameters: media.rtpParameters,
           paused: muted,
           appData: { participantId: this.id, source },
         }));
@@ -372,7 +364,7 @@ class Member implements SfuParticipant {
       if (!sending.has(mid)) await this.#unpublish(worker, mid, published);
     }
     return {
-      sdp: writeSdp(answer.value.description),
+      sdp: answer.value.sdp,
       tracks: [...this.published.values()].map((published) => ({ ...published.info })),
     };
   }

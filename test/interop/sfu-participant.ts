@@ -7,24 +7,10 @@
  */
 import type { Consumer } from '../../src/media/consumer.js';
 import type { Producer } from '../../src/media/producer.js';
-import type { Router } from '../../src/media/router.js';
+import { PUBLISH_HEADER_EXTENSION_URIS, type Router } from '../../src/media/router.js';
 import type { WebRtcTransport } from '../../src/media/webrtc-transport.js';
-import {
-  createAnswer,
-  DEFAULT_HEADER_EXTENSIONS,
-  fingerprintFromDescription,
-  iceParametersFromDescription,
-  parseSdp,
-  rtpParametersFromAnswer,
-  SubscribeSdpState,
-  writeSdp,
-} from '../../src/sdp/index.js';
+import { answerPublishOffer, SubscribeSdpState } from '../../src/sdp/index.js';
 import type { PeerMessage, StdioPeer } from './peers/stdio-peer.js';
-
-/** REMB, not transport-wide CC, drives bitrates through the router (see ROUTER_HEADER_EXTENSIONS). */
-const PUBLISH_HEADER_EXTENSIONS = DEFAULT_HEADER_EXTENSIONS.filter(
-  (uri) => !uri.includes('transport-wide-cc'),
-);
 
 /** Options of a {@link SfuParticipant}. */
 export interface SfuParticipantOptions {
@@ -78,38 +64,27 @@ export class SfuParticipant {
       10_000,
       `${this.name}'s publish offer`,
     );
-    const parsed = parseSdp(String(message.sdp));
-    if (!parsed.ok) throw parsed.error;
-    const offer = parsed.value;
-    const answer = createAnswer(offer, {
+    const answer = answerPublishOffer(String(message.sdp), {
       iceParameters: this.publish.iceParameters,
       candidates: this.#publishCandidates?.(this.publish.iceCandidateLines) ?? this.publish.iceCandidateLines,
       fingerprint: { algorithm: 'sha-256', value: this.publish.localFingerprint.value },
-      setup: 'passive',
-      headerExtensions: PUBLISH_HEADER_EXTENSIONS,
-      direction: 'recvonly',
+      headerExtensions: PUBLISH_HEADER_EXTENSION_URIS,
     });
     if (!answer.ok) throw answer.error;
-    for (const media of answer.value.mids) {
-      if (media.kind === 'application') continue;
-      const rtpParameters = rtpParametersFromAnswer(offer, media);
-      if (!rtpParameters.ok) throw rtpParameters.error;
+    for (const media of answer.value.sending) {
       this.producers.push(
         this.router.produce(this.publish, {
           kind: media.kind,
-          rtpParameters: rtpParameters.value,
+          rtpParameters: media.rtpParameters,
           appData: { participant: this.name },
         }),
       );
     }
-    const ice = iceParametersFromDescription(offer);
-    const fingerprint = fingerprintFromDescription(offer);
-    if (!ice || !fingerprint) throw new Error('publish offer without ICE credentials or fingerprint');
     this.publish.connect({
-      ice: { usernameFragment: ice.usernameFragment, password: ice.password },
-      dtls: { role: 'server', fingerprints: [fingerprint] },
+      ice: answer.value.remoteIce,
+      dtls: { role: 'server', fingerprints: [answer.value.remoteFingerprint] },
     });
-    this.peer.send({ type: 'publish-answer', sdp: writeSdp(answer.value.description) });
+    this.peer.send({ type: 'publish-answer', sdp: answer.value.sdp });
   }
 
   /**

@@ -5,24 +5,11 @@
  * router, transports, producers and consumers live wherever the worker runs,
  * on a worker thread included.
  */
+import { PUBLISH_HEADER_EXTENSION_URIS } from '../../src/media/router.js';
 import type { MediaWorker } from '../../src/media/worker.js';
 import type { TransportCreateResult } from '../../src/media/worker-protocol.js';
-import {
-  createAnswer,
-  DEFAULT_HEADER_EXTENSIONS,
-  fingerprintFromDescription,
-  iceParametersFromDescription,
-  parseSdp,
-  rtpParametersFromAnswer,
-  SubscribeSdpState,
-  writeSdp,
-} from '../../src/sdp/index.js';
+import { answerPublishOffer, SubscribeSdpState } from '../../src/sdp/index.js';
 import type { PeerMessage, StdioPeer } from './peers/stdio-peer.js';
-
-/** REMB, not transport-wide CC, drives bitrates through the router (see ROUTER_HEADER_EXTENSIONS). */
-const PUBLISH_HEADER_EXTENSIONS = DEFAULT_HEADER_EXTENSIONS.filter(
-  (uri) => !uri.includes('transport-wide-cc'),
-);
 
 /** A producer as other participants see it: its id and who publishes it. */
 export interface PublishedTrack {
@@ -96,37 +83,26 @@ export class WorkerSfuParticipant {
       10_000,
       `${this.name}'s publish offer`,
     );
-    const parsed = parseSdp(String(message.sdp));
-    if (!parsed.ok) throw parsed.error;
-    const offer = parsed.value;
-    const answer = createAnswer(offer, {
+    const answer = answerPublishOffer(String(message.sdp), {
       iceParameters: this.publish.iceParameters,
       candidates: this.publish.iceCandidates,
       fingerprint: { algorithm: 'sha-256', value: this.publish.dtlsFingerprint.value },
-      setup: 'passive',
-      headerExtensions: PUBLISH_HEADER_EXTENSIONS,
-      direction: 'recvonly',
+      headerExtensions: PUBLISH_HEADER_EXTENSION_URIS,
     });
     if (!answer.ok) throw answer.error;
-    for (const media of answer.value.mids) {
-      if (media.kind === 'application') continue;
-      const rtpParameters = rtpParametersFromAnswer(offer, media);
-      if (!rtpParameters.ok) throw rtpParameters.error;
+    for (const media of answer.value.sending) {
       const { producerId } = await this.worker.produce(this.publish.transportId, {
         kind: media.kind,
-        rtpParameters: rtpParameters.value,
+        rtpParameters: media.rtpParameters,
         appData: { participant: this.name },
       });
       this.producers.push({ producerId, kind: media.kind, participant: this.name });
     }
-    const ice = iceParametersFromDescription(offer);
-    const fingerprint = fingerprintFromDescription(offer);
-    if (!ice || !fingerprint) throw new Error('publish offer without ICE credentials or fingerprint');
     await this.worker.connectWebRtcTransport(this.publish.transportId, {
-      ice: { usernameFragment: ice.usernameFragment, password: ice.password },
-      dtls: { role: 'server', fingerprints: [fingerprint] },
+      ice: answer.value.remoteIce,
+      dtls: { role: 'server', fingerprints: [answer.value.remoteFingerprint] },
     });
-    this.peer.send({ type: 'publish-answer', sdp: writeSdp(answer.value.description) });
+    this.peer.send({ type: 'publish-answer', sdp: answer.value.sdp });
   }
 
   /** Consumes a producer of another participant (takes effect at the next renegotiation). */
