@@ -36,6 +36,9 @@ import {
   readString,
 } from './command-validation.js';
 import type { Consumer } from './consumer.js';
+import type { DataConsumer } from './data-consumer.js';
+import { MAX_RECIPIENT_LENGTH, MAX_RECIPIENTS, MAX_TOPIC_LENGTH } from './data-envelope.js';
+import type { DataProducer } from './data-producer.js';
 import type { MediaKind, Producer } from './producer.js';
 import { Router } from './router.js';
 import type { TransportCertificate, WebRtcTransport } from './webrtc-transport.js';
@@ -92,6 +95,24 @@ interface ConsumerEntry {
   transportId: string;
   routerId: string;
 }
+
+interface DataProducerEntry {
+  dataProducer: DataProducer;
+  transportId: string;
+  routerId: string;
+}
+
+interface DataConsumerEntry {
+  dataConsumer: DataConsumer;
+  transportId: string;
+  routerId: string;
+}
+
+/** Default and largest a=max-message-size of a transport's data channels. */
+const DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024;
+const MAX_MAX_MESSAGE_SIZE = 1024 * 1024 * 1024;
+/** The SCTP port of our m=application sections. */
+const SCTP_PORT = 5000;
 
 type Handlers = {
   [M in MediaMethod]: (params: Fields) => MediaMethods[M]['result'] | Promise<MediaMethods[M]['result']>;
@@ -224,6 +245,8 @@ export class MediaEngine {
   readonly #transports = new Map<string, TransportEntry>();
   readonly #producers = new Map<string, ProducerEntry>();
   readonly #consumers = new Map<string, ConsumerEntry>();
+  readonly #dataProducers = new Map<string, DataProducerEntry>();
+  readonly #dataConsumers = new Map<string, DataConsumerEntry>();
   readonly #recentlyClosed = new Set<string>();
   readonly #handlers: Handlers;
   #eventLoop = performance.eventLoopUtilization();
@@ -382,12 +405,27 @@ export class MediaEngine {
       'transport.connect': (params) => {
         const entry = this.#find(this.#transports, params, 'transportId', 'transport');
         const dtls = readObject(params, 'dtls');
+        const sctp = params['sctp'] === undefined ? undefined : readObject(params, 'sctp');
         const remote = {
           ice: readIceCredentials(params, 'ice'),
           dtls: {
             role: readChoice(dtls, 'role', DTLS_ROLES, 'dtls.role'),
             fingerprints: readFingerprints(dtls, 'fingerprints', 'dtls.fingerprints'),
           },
+          ...(sctp === undefined
+            ? {}
+            : {
+                sctp: {
+                  port: readOptionalInteger(sctp, 'port', 1, 65535, 'sctp.port'),
+                  maxMessageSize: readOptionalInteger(
+                    sctp,
+                    'maxMessageSize',
+                    0,
+                    2 ** 32,
+                    'sctp.maxMessageSize',
+                  ),
+                },
+              }),
         };
         if (entry.connected) {
           throw new MediaWorkerError('ERR_MEDIA_INVALID_STATE', 'transport.connect was already called');
@@ -407,14 +445,16 @@ export class MediaEngine {
         return EMPTY;
       },
       'transport.getStats': (params) => {
-        const { transport } = this.#find(this.#transports, params, 'transportId', 'transport');
+        const { transport, routerId } = this.#find(this.#transports, params, 'transportId', 'transport');
         const tuple = transport.iceSelectedTuple;
+        const link = this.#routers.get(routerId)?.router.dataLink(transport);
         return {
           transportId: transport.id,
           iceState: transport.iceState,
           dtlsState: transport.dtlsState,
           ...(transport.srtpProfile ? { srtpProfile: transport.srtpProfile } : {}),
           ...(tuple ? { iceSelectedTuple: tupleOf(tuple) } : {}),
+          ...(link ? { data: { ...link.stats, open: link.open } } : {}),
           ...transport.stats,
         };
       },
@@ -478,6 +518,39 @@ export class MediaEngine {
           ...consumer.stats,
         };
       },
+      produceData: (params) => this.#produceData(params),
+      'dataProducer.close': (params) => {
+        this.#findForClose(
+          this.#dataProducers,
+          params,
+          'dataProducerId',
+          'data producer',
+        )?.dataProducer.close();
+        return EMPTY;
+      },
+      'dataProducer.getStats': (params) => {
+        const { dataProducer } = this.#find(this.#dataProducers, params, 'dataProducerId', 'data producer');
+        return { dataProducerId: dataProducer.id, ...dataProducer.stats };
+      },
+      consumeData: (params) => this.#consumeData(params),
+      'dataConsumer.close': (params) => {
+        this.#findForClose(
+          this.#dataConsumers,
+          params,
+          'dataConsumerId',
+          'data consumer',
+        )?.dataConsumer.close();
+        return EMPTY;
+      },
+      'dataConsumer.getStats': (params) => {
+        const { dataConsumer } = this.#find(this.#dataConsumers, params, 'dataConsumerId', 'data consumer');
+        return {
+          dataConsumerId: dataConsumer.id,
+          dataProducerId: dataConsumer.dataProducer.id,
+          ...dataConsumer.stats,
+        };
+      },
+      'router.sendData': (params) => this.#sendData(params),
       'worker.getLoad': () => {
         const now = performance.eventLoopUtilization();
         const since = performance.eventLoopUtilization(now, this.#eventLoop);
@@ -533,10 +606,21 @@ export class MediaEngine {
   #createTransport(params: Fields): MediaMethods['transport.create']['result'] {
     const routerEntry = this.#find(this.#routers, params, 'routerId', 'router');
     const routerId = readString(params, 'routerId');
+    let data: { participantId: string; maxMessageSize: number } | undefined;
+    if (params['data'] !== undefined) {
+      const fields = readObject(params, 'data');
+      data = {
+        participantId: readString(fields, 'participantId', 'data.participantId'),
+        maxMessageSize:
+          readOptionalInteger(fields, 'maxMessageSize', 1024, MAX_MAX_MESSAGE_SIZE, 'data.maxMessageSize') ??
+          DEFAULT_MAX_MESSAGE_SIZE,
+      };
+    }
     const transport = routerEntry.router.createWebRtcTransport({
       consentTimeoutMs: readOptionalInteger(params, 'consentTimeoutMs', 1000, 3_600_000),
       dtlsTimeoutMs: readOptionalInteger(params, 'dtlsTimeoutMs', 1000, 3_600_000),
       srtpProfiles: readSrtpProfiles(params, 'srtpProfiles'),
+      data,
     });
     const transportId = transport.id;
     this.#transports.set(transportId, { transport, routerId, connected: false });
@@ -568,7 +652,102 @@ export class MediaEngine {
       iceParameters: { ...transport.iceParameters },
       iceCandidates: [...transport.iceCandidateLines],
       dtlsFingerprint: { ...transport.localFingerprint },
+      ...(data ? { sctp: { port: SCTP_PORT, maxMessageSize: data.maxMessageSize } } : {}),
     };
+  }
+
+  #produceData(params: Fields): { dataProducerId: string } {
+    const transportEntry = this.#find(this.#transports, params, 'transportId', 'transport');
+    const transportId = readString(params, 'transportId');
+    const routerId = transportEntry.routerId;
+    const router = this.#routers.get(routerId)?.router;
+    if (!router) throw new MediaWorkerError('ERR_MEDIA_NOT_FOUND', 'the transport’s router is closed');
+    const dataProducer = router.produceData(transportEntry.transport, { appData: readAppData(params) });
+    const dataProducerId = dataProducer.id;
+    this.#dataProducers.set(dataProducerId, { dataProducer, transportId, routerId });
+    dataProducer.once('close', () => {
+      this.#dataProducers.delete(dataProducerId);
+      this.#forget(dataProducerId);
+      this.#emit({ type: 'dataproducer.close', dataProducerId, transportId, routerId });
+    });
+    return { dataProducerId };
+  }
+
+  #consumeData(params: Fields): { dataConsumerId: string } {
+    const transportEntry = this.#find(this.#transports, params, 'transportId', 'transport');
+    const producerEntry = this.#find(this.#dataProducers, params, 'dataProducerId', 'data producer');
+    const transportId = readString(params, 'transportId');
+    const routerId = transportEntry.routerId;
+    if (producerEntry.routerId !== routerId) {
+      throw new MediaWorkerError(
+        'ERR_MEDIA_INVALID_ARGUMENT',
+        'the data producer and the transport belong to different routers',
+      );
+    }
+    const router = this.#routers.get(routerId)?.router;
+    if (!router) throw new MediaWorkerError('ERR_MEDIA_NOT_FOUND', 'the transport’s router is closed');
+    const dataConsumer = router.consumeData(transportEntry.transport, {
+      dataProducerId: producerEntry.dataProducer.id,
+      appData: readAppData(params),
+    });
+    const dataConsumerId = dataConsumer.id;
+    const dataProducerId = producerEntry.dataProducer.id;
+    this.#dataConsumers.set(dataConsumerId, { dataConsumer, transportId, routerId });
+    dataConsumer.once('close', () => {
+      this.#dataConsumers.delete(dataConsumerId);
+      this.#forget(dataConsumerId);
+      this.#emit({ type: 'dataconsumer.close', dataConsumerId, dataProducerId, transportId, routerId });
+    });
+    return { dataConsumerId };
+  }
+
+  #sendData(params: Fields): { delivered: string[] } {
+    const { router } = this.#find(this.#routers, params, 'routerId', 'router');
+    const topic = params['topic'];
+    if (topic !== undefined && (typeof topic !== 'string' || topic.length > MAX_TOPIC_LENGTH))
+      throw new MediaWorkerError(
+        'ERR_MEDIA_INVALID_ARGUMENT',
+        `topic must be a string of at most ${MAX_TOPIC_LENGTH} characters`,
+      );
+    const to = params['to'];
+    if (
+      to !== undefined &&
+      (!Array.isArray(to) ||
+        to.length > MAX_RECIPIENTS ||
+        !to.every((id) => typeof id === 'string' && id.length > 0 && id.length <= MAX_RECIPIENT_LENGTH))
+    )
+      throw new MediaWorkerError(
+        'ERR_MEDIA_INVALID_ARGUMENT',
+        `to must be at most ${MAX_RECIPIENTS} participant ids of 1–${MAX_RECIPIENT_LENGTH} characters`,
+      );
+    const payload = readObject(params, 'payload');
+    const kind = readChoice(payload, 'kind', ['json', 'binary'] as const, 'payload.kind');
+    let message: { kind: 'json'; text: string } | { kind: 'binary'; bytes: Buffer };
+    if (kind === 'json') {
+      const text = payload['text'];
+      let valid = typeof text === 'string' && text.length <= MAX_MAX_MESSAGE_SIZE;
+      if (valid) {
+        try {
+          JSON.parse(text as string);
+        } catch {
+          valid = false;
+        }
+      }
+      if (!valid) throw new MediaWorkerError('ERR_MEDIA_INVALID_ARGUMENT', 'payload.text must be JSON text');
+      message = { kind, text: text as string };
+    } else {
+      const bytes = payload['bytes'];
+      if (!(bytes instanceof Uint8Array))
+        throw new MediaWorkerError('ERR_MEDIA_INVALID_ARGUMENT', 'payload.bytes must be a Uint8Array');
+      message = { kind, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+    }
+    const delivered = router.sendData({
+      ...(topic === undefined ? {} : { topic: topic as string }),
+      ...(to === undefined ? {} : { to: to as string[] }),
+      payload: message,
+      lossy: readOptionalBoolean(params, 'lossy'),
+    });
+    return { delivered };
   }
 
   #produce(params: Fields): { producerId: string } {

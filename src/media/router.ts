@@ -18,6 +18,10 @@ import type {
 import { ActiveSpeakerDetector } from './active-speaker.js';
 import { AudioLevelObserver, type AudioLevelVolume } from './audio-level-observer.js';
 import { Consumer } from './consumer.js';
+import { DataConsumer } from './data-consumer.js';
+import { encodeOutgoingEnvelope, type IncomingEnvelope } from './data-envelope.js';
+import { DataLink } from './data-link.js';
+import { DataProducer } from './data-producer.js';
 import { RTP_EXTENSION_URIS, RtpExtensionKind } from './outgoing-rtp.js';
 import { type MediaKind, Producer } from './producer.js';
 import { FEEDBACK_INTERVAL_MS, TransportBinding } from './transport-binding.js';
@@ -74,6 +78,24 @@ export interface ConsumeOptions {
   appData?: Record<string, unknown>;
 }
 
+/** The data side of a new transport (an `sfu` room participant's data channels). */
+export interface TransportDataOptions {
+  /** Who is at the other end: the `from` of what they send, the name `to` lists match. */
+  participantId: string;
+  /** Our a=max-message-size. Default 256 KiB. */
+  maxMessageSize?: number;
+}
+
+/** A message from the server itself (the admin API) to the room's participants. */
+export interface ServerDataMessage {
+  topic?: string;
+  /** Recipients by participant id; everyone when absent. */
+  to?: readonly string[];
+  payload: IncomingEnvelope['payload'];
+  /** The lossy channel instead of the reliable one. */
+  lossy?: boolean;
+}
+
 /** Default REMB cap per video track. */
 const DEFAULT_MAX_INCOMING_BITRATE = 2_500_000;
 
@@ -117,6 +139,10 @@ export class Router extends EventEmitter<RouterEvents> {
   readonly #consumerBinding = new Map<Consumer, TransportBinding>();
   readonly #audioLevels: AudioLevelObserver;
   readonly #activeSpeaker = new ActiveSpeakerDetector();
+  /** Data links by transport id. */
+  readonly #dataLinks = new Map<string, DataLink>();
+  readonly #dataProducers = new Map<string, DataProducer>();
+  readonly #dataConsumers = new Map<string, DataConsumer>();
   readonly #timer: NodeJS.Timeout;
   #closed = false;
 
@@ -154,17 +180,45 @@ export class Router extends EventEmitter<RouterEvents> {
     return this.#producers.values();
   }
 
-  /** A new WebRTC transport on the worker's sockets; it closes with the router. */
+  /** A data producer by id. */
+  getDataProducer(id: string): DataProducer | undefined {
+    return this.#dataProducers.get(id);
+  }
+
+  /** The data link of a transport created with `data`. */
+  dataLink(transport: WebRtcTransport): DataLink | undefined {
+    return this.#dataLinks.get(transport.id);
+  }
+
+  /**
+   * A new WebRTC transport on the worker's sockets; it closes with the
+   * router. With `data`, it carries the participant's data channels: the
+   * server opens them once connect() is called (they come up with SCTP).
+   */
   createWebRtcTransport(
-    options: Pick<WebRtcTransportOptions, 'consentTimeoutMs' | 'dtlsTimeoutMs' | 'srtpProfiles'> = {},
+    options: Pick<WebRtcTransportOptions, 'consentTimeoutMs' | 'dtlsTimeoutMs' | 'srtpProfiles'> & {
+      data?: TransportDataOptions;
+    } = {},
   ): WebRtcTransport {
     this.#assertOpen();
+    const { data, ...transportOptions } = options;
     const transport = new WebRtcTransport({
       udp: this.#options.udp,
       tcp: this.#options.tcp,
       certificate: this.#options.certificate,
-      ...options,
+      ...transportOptions,
+      ...(data ? { dataChannels: { maxMessageSize: data.maxMessageSize } } : {}),
     });
+    if (data) {
+      const link = new DataLink(data.participantId);
+      this.#dataLinks.set(transport.id, link);
+      // connect() builds the association and then reports DTLS `connecting`.
+      transport.on('dtlsstatechange', () => {
+        const manager = transport.dataChannels;
+        const association = transport.sctpAssociation;
+        if (manager && association) link.attach(manager, association);
+      });
+    }
     const binding = new TransportBinding(transport, {
       maxIncomingBitrate: this.#options.maxIncomingBitrate ?? DEFAULT_MAX_INCOMING_BITRATE,
       rtcpIntervalMs: this.#options.rtcpIntervalMs ?? 1000,
@@ -180,6 +234,14 @@ export class Router extends EventEmitter<RouterEvents> {
     transport.on('iceselectedtuplechange', refresh);
     transport.once('close', () => {
       this.#bindings.delete(transport.id);
+      const link = this.#dataLinks.get(transport.id);
+      if (link) {
+        this.#dataLinks.delete(transport.id);
+        for (const dataProducer of [...this.#dataProducers.values()])
+          if (dataProducer.link === link) dataProducer.close();
+        for (const dataConsumer of [...this.#dataConsumers.values()])
+          if (dataConsumer.link === link) dataConsumer.close();
+      }
       for (const producer of [...binding.producers]) producer.close();
       for (const consumer of [...binding.consumers]) consumer.close();
     });
@@ -250,6 +312,57 @@ export class Router extends EventEmitter<RouterEvents> {
     });
     consumer.requestKeyframe();
     return consumer;
+  }
+
+  /**
+   * Starts taking the messages the transport's participant sends on its
+   * data channels (the transport must have been created with `data`); one
+   * data producer per transport.
+   */
+  produceData(transport: WebRtcTransport, options: { appData?: Record<string, unknown> } = {}): DataProducer {
+    this.#assertOpen();
+    const link = this.#dataLinks.get(transport.id);
+    if (!link) throw new TypeError('the transport carries no data channels');
+    for (const existing of this.#dataProducers.values())
+      if (existing.link === link) throw new TypeError('the transport already has a data producer');
+    const dataProducer = new DataProducer(link, options.appData);
+    this.#dataProducers.set(dataProducer.id, dataProducer);
+    dataProducer.once('close', () => this.#dataProducers.delete(dataProducer.id));
+    return dataProducer;
+  }
+
+  /** Starts delivering a data producer's messages to the transport's participant. */
+  consumeData(
+    transport: WebRtcTransport,
+    options: { dataProducerId: string; appData?: Record<string, unknown> },
+  ): DataConsumer {
+    this.#assertOpen();
+    const link = this.#dataLinks.get(transport.id);
+    if (!link) throw new TypeError('the transport carries no data channels');
+    const dataProducer = this.#dataProducers.get(options.dataProducerId);
+    if (!dataProducer) throw new Error(`no data producer ${options.dataProducerId}`);
+    if (dataProducer.link === link) throw new TypeError('a participant does not consume its own data');
+    const dataConsumer = new DataConsumer(dataProducer, link, options.appData);
+    this.#dataConsumers.set(dataConsumer.id, dataConsumer);
+    dataConsumer.once('close', () => this.#dataConsumers.delete(dataConsumer.id));
+    return dataConsumer;
+  }
+
+  /**
+   * Sends a message from the server (`from: null`) to the participants it
+   * names, or to all; returns those whose channel took it. The others (no
+   * open channel yet) are the caller's to reach another way.
+   */
+  sendData(message: ServerDataMessage): string[] {
+    this.#assertOpen();
+    const out = encodeOutgoingEnvelope({ from: null, topic: message.topic, payload: message.payload });
+    const to = message.to === undefined ? undefined : new Set(message.to);
+    const delivered: string[] = [];
+    for (const link of this.#dataLinks.values()) {
+      if (to !== undefined && !to.has(link.participantId)) continue;
+      if (link.send(out, message.lossy ? 'lossy' : 'reliable')) delivered.push(link.participantId);
+    }
+    return delivered;
   }
 
   /** Closes every transport (and so every producer and consumer); idempotent. */

@@ -73,6 +73,14 @@ export interface DataChannelTransportOptions {
   remoteMaxMessageSize?: number;
 }
 
+/** The remote end's SCTP parameters, from its m=application section; they override the `dataChannels` option's. */
+export interface RemoteSctpParameters {
+  /** Its a=sctp-port. */
+  port?: number;
+  /** Its a=max-message-size (0: unlimited). */
+  maxMessageSize?: number;
+}
+
 /** The remote end's DTLS parameters, from its SDP. */
 export interface RemoteDtlsParameters {
   /** Our role: `client` when the remote said `a=setup:passive`, `server` for `active`. */
@@ -237,7 +245,7 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
    * SDP). The DTLS client starts its handshake as soon as ICE has a path;
    * the server waits for the peer's ClientHello.
    */
-  connect(remote: { ice?: IceParameters; dtls: RemoteDtlsParameters }): void {
+  connect(remote: { ice?: IceParameters; dtls: RemoteDtlsParameters; sctp?: RemoteSctpParameters }): void {
     if (this.#closed) throw new Error('transport closed');
     if (this.#remoteDtls) throw new Error('connect() was already called');
     if (remote.ice) this.#ice.setRemoteParameters(remote.ice);
@@ -255,8 +263,14 @@ export class WebRtcTransport extends EventEmitter<WebRtcTransportEvents> {
       },
     });
     this.#dtls = dtls;
-    if (this.#options.dataChannels)
-      this.#setUpDataChannels(dtls, remote.dtls.role, this.#options.dataChannels);
+    if (this.#options.dataChannels) {
+      const sctp = remote.sctp;
+      this.#setUpDataChannels(dtls, remote.dtls.role, {
+        ...this.#options.dataChannels,
+        ...(sctp?.port === undefined ? {} : { remotePort: sctp.port }),
+        ...(sctp?.maxMessageSize === undefined ? {} : { remoteMaxMessageSize: sctp.maxMessageSize }),
+      });
+    }
     dtls.on('connected', () => this.#onDtlsConnected());
     dtls.on('close', (reason) => {
       if (this.#dtlsState !== 'failed') this.#setDtlsState(dtls.state === 'failed' ? 'failed' : 'closed');

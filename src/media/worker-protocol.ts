@@ -21,6 +21,9 @@ import type { RtpHeaderExtensionParameters, RtpParameters } from '../sdp/rtp-par
 import type { SrtpProfileName } from '../srtp/index.js';
 import type { AudioLevelVolume } from './audio-level-observer.js';
 import type { ConsumerStats } from './consumer.js';
+import type { DataConsumerStats } from './data-consumer.js';
+import type { DataLinkStats } from './data-link.js';
+import type { DataProducerStats } from './data-producer.js';
 import type { MediaKind, ProducerStats } from './producer.js';
 import type { DtlsRole, DtlsState, TransportCloseReason, WebRtcTransportStats } from './webrtc-transport.js';
 import type { MediaErrorCode } from './worker-errors.js';
@@ -119,6 +122,13 @@ export interface TransportCreateParams {
   dtlsTimeoutMs?: number;
   /** SRTP profiles offered or accepted, preferred first. */
   srtpProfiles?: SrtpProfileName[];
+  /** Carry the participant's data channels (the server opens "reliable" and "lossy" once connected). */
+  data?: {
+    /** The participant: `from` of what they send, matched by `to` lists. */
+    participantId: string;
+    /** Our a=max-message-size; default 256 KiB. */
+    maxMessageSize?: number;
+  };
 }
 
 /** A new transport: what the server's SDP needs. */
@@ -128,6 +138,8 @@ export interface TransportCreateResult {
   /** `a=candidate` values. */
   iceCandidates: string[];
   dtlsFingerprint: DtlsFingerprint;
+  /** With `data`: our a=sctp-port and a=max-message-size. */
+  sctp?: { port: number; maxMessageSize: number };
 }
 
 /** The remote end's parameters, from its SDP. */
@@ -135,6 +147,8 @@ export interface TransportConnectParams {
   transportId: string;
   ice?: { usernameFragment: string; password: string };
   dtls: { role: DtlsRole; fingerprints: DtlsFingerprint[] };
+  /** Its m=application's a=sctp-port and a=max-message-size (0: unlimited). */
+  sctp?: { port?: number; maxMessageSize?: number };
 }
 
 /** A transport's state and counters. */
@@ -144,6 +158,31 @@ export interface TransportStatsResult extends WebRtcTransportStats {
   dtlsState: DtlsState;
   srtpProfile?: SrtpProfileName;
   iceSelectedTuple?: MediaIceTuple;
+  /** With `data`: the data channels' counters, and whether the reliable one is open. */
+  data?: DataLinkStats & { open: boolean };
+}
+
+/** A message from the server to a room's participants on their data channels. */
+export interface SendDataParams {
+  routerId: string;
+  topic?: string;
+  /** Participant ids; everyone when absent. */
+  to?: string[];
+  /** JSON text (a text envelope) or bytes (a binary envelope). */
+  payload: { kind: 'json'; text: string } | { kind: 'binary'; bytes: Uint8Array };
+  /** On the lossy channel. */
+  lossy?: boolean;
+}
+
+/** A data producer's counters. */
+export interface DataProducerStatsResult extends DataProducerStats {
+  dataProducerId: string;
+}
+
+/** A data consumer's counters. */
+export interface DataConsumerStatsResult extends DataConsumerStats {
+  dataConsumerId: string;
+  dataProducerId: string;
 }
 
 /** A track the transport's peer publishes. */
@@ -227,6 +266,19 @@ export interface MediaMethods {
   'consumer.close': { params: { consumerId: string }; result: Empty };
   'consumer.requestKeyframe': { params: { consumerId: string }; result: Empty };
   'consumer.getStats': { params: { consumerId: string }; result: ConsumerStatsResult };
+  produceData: {
+    params: { transportId: string; appData?: Record<string, unknown> };
+    result: { dataProducerId: string };
+  };
+  'dataProducer.close': { params: { dataProducerId: string }; result: Empty };
+  'dataProducer.getStats': { params: { dataProducerId: string }; result: DataProducerStatsResult };
+  consumeData: {
+    params: { transportId: string; dataProducerId: string; appData?: Record<string, unknown> };
+    result: { dataConsumerId: string };
+  };
+  'dataConsumer.close': { params: { dataConsumerId: string }; result: Empty };
+  'dataConsumer.getStats': { params: { dataConsumerId: string }; result: DataConsumerStatsResult };
+  'router.sendData': { params: SendDataParams; result: { delivered: string[] } };
   'worker.getLoad': { params: Empty; result: MediaWorkerLoad };
   'worker.close': { params: Empty; result: Empty };
 }
@@ -259,6 +311,13 @@ export const MEDIA_METHODS: readonly MediaMethod[] = [
   'consumer.close',
   'consumer.requestKeyframe',
   'consumer.getStats',
+  'produceData',
+  'dataProducer.close',
+  'dataProducer.getStats',
+  'consumeData',
+  'dataConsumer.close',
+  'dataConsumer.getStats',
+  'router.sendData',
   'worker.getLoad',
   'worker.close',
 ];
@@ -278,7 +337,15 @@ export type MediaEvent =
   /** The consumer or its producer paused (`producerPaused` says which holds now). */
   | { type: 'consumer.pause'; consumerId: string; paused: boolean; producerPaused: boolean }
   | { type: 'consumer.resume'; consumerId: string; paused: boolean; producerPaused: boolean }
-  | { type: 'consumer.close'; consumerId: string; producerId: string; transportId: string; routerId: string };
+  | { type: 'consumer.close'; consumerId: string; producerId: string; transportId: string; routerId: string }
+  | { type: 'dataproducer.close'; dataProducerId: string; transportId: string; routerId: string }
+  | {
+      type: 'dataconsumer.close';
+      dataConsumerId: string;
+      dataProducerId: string;
+      transportId: string;
+      routerId: string;
+    };
 
 /** An event's type. */
 export type MediaEventType = MediaEvent['type'];

@@ -26,6 +26,8 @@ import type {
   ConsumeParams,
   ConsumeResult,
   ConsumerStatsResult,
+  DataConsumerStatsResult,
+  DataProducerStatsResult,
   FromMediaThread,
   MediaEngineStartOptions,
   MediaEvent,
@@ -39,6 +41,7 @@ import type {
   ProduceParams,
   ProducerStatsResult,
   RouterCreateParams,
+  SendDataParams,
   TransportConnectParams,
   TransportCreateParams,
   TransportCreateResult,
@@ -391,6 +394,44 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
   /** A consumer's state and counters. */
   getConsumerStats(consumerId: string): Promise<ConsumerStatsResult> {
     return this.request('consumer.getStats', { consumerId });
+  }
+
+  /** Starts taking what the transport's participant sends on its data channels (a transport created with `data`). */
+  async produceData(transportId: string, appData?: Record<string, unknown>): Promise<string> {
+    const result = await this.request('produceData', { transportId, ...(appData ? { appData } : {}) });
+    return result.dataProducerId;
+  }
+
+  /** Closes a data producer and its data consumers; succeeds when it is already closed. */
+  async closeDataProducer(dataProducerId: string): Promise<void> {
+    await this.request('dataProducer.close', { dataProducerId });
+  }
+
+  /** Delivers a data producer's messages to the transport's participant. */
+  async consumeData(transportId: string, dataProducerId: string): Promise<string> {
+    const result = await this.request('consumeData', { transportId, dataProducerId });
+    return result.dataConsumerId;
+  }
+
+  /** Closes a data consumer; succeeds when it is already closed. */
+  async closeDataConsumer(dataConsumerId: string): Promise<void> {
+    await this.request('dataConsumer.close', { dataConsumerId });
+  }
+
+  /** A data producer's counters. */
+  getDataProducerStats(dataProducerId: string): Promise<DataProducerStatsResult> {
+    return this.request('dataProducer.getStats', { dataProducerId });
+  }
+
+  /** A data consumer's counters. */
+  getDataConsumerStats(dataConsumerId: string): Promise<DataConsumerStatsResult> {
+    return this.request('dataConsumer.getStats', { dataConsumerId });
+  }
+
+  /** Sends a message from the server on the data channels of a router's participants; returns who took it. */
+  async sendData(routerId: string, message: Omit<SendDataParams, 'routerId'>): Promise<string[]> {
+    const result = await this.request('router.sendData', { ...message, routerId });
+    return result.delivered;
   }
 
   /** What the worker holds, counted by the worker, and how busy its event loop is. */

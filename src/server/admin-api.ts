@@ -148,7 +148,24 @@ async function route(
     if (recipients.some((participant) => participant === undefined)) {
       return sendProblem(response, 404, 'Not Found', 'a recipient is not in the room');
     }
+    // In an sfu room the message takes the participants' data channels, like their own messages;
+    // those without an open channel get it over signaling.
+    let onChannels = new Set<string>();
+    if (room.sfu) {
+      try {
+        onChannels = new Set(
+          await room.sfu.sendData({
+            ...(to ? { to } : {}),
+            ...(topic ? { topic } : {}),
+            payload: payload ?? null,
+          }),
+        );
+      } catch {
+        onChannels = new Set();
+      }
+    }
     for (const participant of recipients) {
+      if (onChannels.has(participant!.id)) continue;
       participant!.deliver({
         type: 'data',
         from: null,
@@ -157,7 +174,7 @@ async function route(
       });
     }
     rooms.stats.messagesRelayed += recipients.length;
-    sendJson(response, 202, { delivered: recipients.length });
+    sendJson(response, 202, { delivered: recipients.length, dataChannels: onChannels.size });
     return;
   }
   sendProblem(response, 404, 'Not Found');

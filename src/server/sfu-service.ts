@@ -3,7 +3,9 @@
  * least loaded media worker, and per participant a publish transport (the
  * client offers, we answer and create a producer per track) and a subscribe
  * transport (we offer one section per track of the others and renegotiate
- * as tracks come and go).
+ * as tracks come and go). The subscribe transport also carries the room's
+ * data channels: every member with the data grant has a data producer there,
+ * and every member consumes the others' (src/media/data-link.ts).
  *
  * This is where signaling meets the media engine (src/signaling/sfu.ts is
  * the interface signaling sees). SDP stays in this thread; the workers get
@@ -14,6 +16,7 @@
 
 import { PUBLISH_HEADER_EXTENSION_URIS } from '../media/router.js';
 import type { MediaWorker } from '../media/worker.js';
+import { MediaWorkerError } from '../media/worker-errors.js';
 import type { MediaWorkerPool } from '../media/worker-pool.js';
 import type { MediaEvent, TransportCreateResult } from '../media/worker-protocol.js';
 import {
@@ -42,6 +45,16 @@ export interface SfuServiceOptions {
   maxIncomingBitrate?: number;
   /** A transport without a valid ICE check this long closes (RFC 7675); half of it is `disconnected`. Default 30 s. */
   consentTimeoutMs?: number;
+}
+
+/** Our a=max-message-size on the data channels. */
+const DATA_MAX_MESSAGE_SIZE = 256 * 1024;
+
+/** A member's grants. */
+interface Grants {
+  publish: boolean;
+  subscribe: boolean;
+  data: boolean;
 }
 
 /** How long the server waits for a subscribe answer before offering again. */
@@ -149,10 +162,7 @@ class WorkerSfuRoom implements SfuRoom {
     this.ready.catch(() => {});
   }
 
-  join(
-    participant: { id: string; grants: { publish: boolean; subscribe: boolean } },
-    sink: SfuParticipantSink,
-  ): SfuParticipant {
+  join(participant: { id: string; grants: Grants }, sink: SfuParticipantSink): SfuParticipant {
     if (this.closed) throw new SfuError('negotiation_failed', 'the room is closed');
     this.members.get(participant.id)?.close();
     const member = new Member(this, participant.id, participant.grants, sink);
@@ -161,6 +171,32 @@ class WorkerSfuRoom implements SfuRoom {
       for (const producer of this.producers.values()) member.consume(producer);
     }
     return member;
+  }
+
+  /** A member's data producer: every other member with data channels consumes it. */
+  dataPublished(from: Member, dataProducerId: string): void {
+    for (const member of this.members.values()) {
+      if (member !== from) member.consumeData(dataProducerId);
+    }
+  }
+
+  /** The data producers of the members but one. */
+  dataProducersBut(member: Member): string[] {
+    const ids: string[] = [];
+    for (const other of this.members.values()) {
+      if (other !== member && other.dataProducerId !== undefined) ids.push(other.dataProducerId);
+    }
+    return ids;
+  }
+
+  async sendData(message: { to?: string[]; topic?: string; payload: unknown }): Promise<string[]> {
+    if (this.closed) return [];
+    const { worker, routerId } = await this.ready;
+    return worker.sendData(routerId, {
+      ...(message.to === undefined ? {} : { to: message.to }),
+      ...(message.topic === undefined ? {} : { topic: message.topic }),
+      payload: { kind: 'json', text: JSON.stringify(message.payload ?? null) },
+    });
   }
 
   /** A member's new track: every other member that may subscribe consumes it. */
@@ -179,6 +215,9 @@ class WorkerSfuRoom implements SfuRoom {
         this.sink.activeSpeaker(producer?.participantId ?? null);
         return;
       }
+      case 'dataproducer.close':
+        for (const member of this.members.values()) member.dataProducerClosed(event.dataProducerId);
+        return;
       case 'producer.close':
         this.producers.delete(event.producerId);
         for (const member of this.members.values()) member.producerClosed(event.producerId);
@@ -225,7 +264,9 @@ interface ConsumerRecord {
 /** One participant's transports, tracks and subscriptions. */
 class Member implements SfuParticipant {
   readonly id: string;
-  readonly grants: { publish: boolean; subscribe: boolean };
+  readonly grants: Grants;
+  /** What it sends on its data channels, with the data grant. */
+  dataProducerId: string | undefined;
   /** Published tracks by mid of the publish connection. */
   readonly published = new Map<string, Published>();
   readonly #room: WorkerSfuRoom;
@@ -238,25 +279,25 @@ class Member implements SfuParticipant {
   #subscribeConnected = false;
   /** Consumers by producer id. */
   readonly #consumers = new Map<string, ConsumerRecord>();
+  /** Data consumers by data producer id. */
+  readonly #dataConsumers = new Set<string>();
   #offerInFlight = false;
   #offerTimer: NodeJS.Timeout | undefined;
   #offerScheduled = false;
   readonly #muted = { audio: false, video: false };
   #closed = false;
 
-  constructor(
-    room: WorkerSfuRoom,
-    id: string,
-    grants: { publish: boolean; subscribe: boolean },
-    sink: SfuParticipantSink,
-  ) {
+  constructor(room: WorkerSfuRoom, id: string, grants: Grants, sink: SfuParticipantSink) {
     this.#room = room;
     this.id = id;
     this.grants = grants;
     this.#sink = sink;
     if (grants.subscribe) {
       this.#run(async ({ worker, routerId }) => {
-        const transport = await worker.createWebRtcTransport(routerId, this.#transportOptions());
+        const transport = await worker.createWebRtcTransport(routerId, {
+          ...this.#transportOptions(),
+          data: { participantId: id, maxMessageSize: DATA_MAX_MESSAGE_SIZE },
+        });
         const state = new SubscribeSdpState({
           transport: {
             iceParameters: transport.iceParameters,
@@ -264,7 +305,15 @@ class Member implements SfuParticipant {
             fingerprint: { algorithm: 'sha-256', value: transport.dtlsFingerprint.value },
           },
         });
+        // The data channels' section comes first, so the first offer goes out at once.
+        state.addDataChannel({ maxMessageSize: transport.sctp?.maxMessageSize ?? DATA_MAX_MESSAGE_SIZE });
         this.#subscribe = { transport, state };
+        if (grants.data) {
+          this.dataProducerId = await worker.produceData(transport.transportId, { participantId: id });
+          this.#room.dataPublished(this, this.dataProducerId);
+        }
+        for (const dataProducerId of this.#room.dataProducersBut(this)) this.consumeData(dataProducerId);
+        this.#scheduleOffer();
       }).catch((error: unknown) =>
         this.#room.log.warn({ err: error, participant: id }, 'no subscribe transport'),
       );
@@ -405,6 +454,26 @@ class Member implements SfuParticipant {
     });
   }
 
+  /** Receives another member's data on this member's data channels. */
+  consumeData(dataProducerId: string): void {
+    this.#run(async ({ worker }) => {
+      const subscribe = this.#subscribe;
+      if (!subscribe || this.#dataConsumers.has(dataProducerId)) return;
+      this.#dataConsumers.add(dataProducerId);
+      await worker.consumeData(subscribe.transport.transportId, dataProducerId);
+    }).catch((error: unknown) => {
+      // The sender left meanwhile: nothing to receive.
+      this.#dataConsumers.delete(dataProducerId);
+      if (!this.#closed && !(error instanceof MediaWorkerError && error.code === 'ERR_MEDIA_NOT_FOUND'))
+        this.#room.log.warn({ err: error, participant: this.id }, 'cannot receive data');
+    });
+  }
+
+  /** A data producer of the room closed. */
+  dataProducerClosed(dataProducerId: string): void {
+    this.#dataConsumers.delete(dataProducerId);
+  }
+
   /** A producer of the room closed: its consumer here closes with it (the event follows). */
   producerClosed(producerId: string): void {
     this.#dropConsumer(producerId);
@@ -492,12 +561,25 @@ class Member implements SfuParticipant {
       const remote = applied.value.transport;
       if (!this.#subscribeConnected && remote) {
         this.#subscribeConnected = true;
+        const application = applied.value.description.media.find(
+          (section, index) => section.kind === 'application' && applied.value.sections[index]?.accepted,
+        );
         await worker.connectWebRtcTransport(subscribe.transport.transportId, {
           ice: {
             usernameFragment: remote.iceParameters.usernameFragment,
             password: remote.iceParameters.password,
           },
           dtls: { role: remote.dtlsRole, fingerprints: [remote.fingerprint] },
+          ...(application
+            ? {
+                sctp: {
+                  ...(application.sctpPort === undefined ? {} : { port: application.sctpPort }),
+                  ...(application.maxMessageSize === undefined
+                    ? {}
+                    : { maxMessageSize: application.maxMessageSize }),
+                },
+              }
+            : {}),
         });
       }
       if (subscribe.state.negotiationNeeded) this.#scheduleOffer();

@@ -343,7 +343,11 @@ export class SignalingServer {
     participant.sfu = room.sfu.join(
       {
         id: participant.id,
-        grants: { publish: participant.grants.publish, subscribe: participant.grants.subscribe },
+        grants: {
+          publish: participant.grants.publish,
+          subscribe: participant.grants.subscribe,
+          data: participant.grants.data,
+        },
       },
       { subscribeOffer: (sdp, tracks) => participant.deliver({ type: 'subscribe_offer', sdp, tracks }) },
     );

@@ -56,11 +56,21 @@ export interface SfuParticipant {
 
 /** One sfu room's media. */
 export interface SfuRoom {
-  /** Adds a participant; it receives every published track when it may subscribe. */
+  /**
+   * Adds a participant; it receives every published track when it may
+   * subscribe, and its subscribe connection carries the room's data
+   * channels, on which it may send with the data grant.
+   */
   join(
-    participant: { id: string; grants: { publish: boolean; subscribe: boolean } },
+    participant: { id: string; grants: { publish: boolean; subscribe: boolean; data: boolean } },
     sink: SfuParticipantSink,
   ): SfuParticipant;
+  /**
+   * Sends a message from the server (`from: null`) on the data channels of
+   * the participants named (all when `to` is absent); resolves with those
+   * whose channel took it, the others being the caller's to reach.
+   */
+  sendData(message: { to?: string[]; topic?: string; payload: unknown }): Promise<string[]>;
   /** Closes the room's media. Idempotent. */
   close(): void;
 }
