@@ -582,3 +582,86 @@ describe('MediaEngine commands', () => {
     expect(closed).toEqual({ type: 'response', id: 2, ok: true, result: {} });
   });
 });
+
+describe('MediaEngine data commands', () => {
+  it('creates data transports, producers and consumers, and closes them with their transport', async () => {
+    const context = await startEngine();
+    const { ok, code, events } = context;
+    const { routerId } = await ok<{ routerId: string }>('router.create');
+    const plain = await ok<{ transportId: string; sctp?: unknown }>('transport.create', { routerId });
+    expect(plain.sctp).toBeUndefined();
+    const ada = await ok<{ transportId: string; sctp: { port: number; maxMessageSize: number } }>(
+      'transport.create',
+      { routerId, data: { participantId: 'PA_ada' } },
+    );
+    expect(ada.sctp).toEqual({ port: 5000, maxMessageSize: 256 * 1024 });
+    const bob = await ok<{ transportId: string }>('transport.create', {
+      routerId,
+      data: { participantId: 'PA_bob', maxMessageSize: 65_536 },
+    });
+    expect(await code('produceData', { transportId: plain.transportId })).toBe('ERR_MEDIA_INVALID_ARGUMENT');
+    const { dataProducerId } = await ok<{ dataProducerId: string }>('produceData', {
+      transportId: ada.transportId,
+    });
+    expect(await code('produceData', { transportId: ada.transportId })).toBe('ERR_MEDIA_INVALID_ARGUMENT');
+    expect(await code('consumeData', { transportId: ada.transportId, dataProducerId })).toBe(
+      'ERR_MEDIA_INVALID_ARGUMENT',
+    );
+    const { dataConsumerId } = await ok<{ dataConsumerId: string }>('consumeData', {
+      transportId: bob.transportId,
+      dataProducerId,
+    });
+    expect(await ok('dataConsumer.getStats', { dataConsumerId })).toEqual({
+      dataConsumerId,
+      dataProducerId,
+      messagesSent: 0,
+      messagesDropped: 0,
+    });
+    // Nobody's channels are open yet: the server's message reaches no one, and says so.
+    expect(await ok('router.sendData', { routerId, payload: { kind: 'json', text: '{"a":1}' } })).toEqual({
+      delivered: [],
+    });
+    const stats = await ok<{ data: { open: boolean; messagesDropped: number } }>('transport.getStats', {
+      transportId: bob.transportId,
+    });
+    expect(stats.data).toMatchObject({ open: false, messagesDropped: 1 });
+    await ok('transport.close', { transportId: ada.transportId });
+    const closes = events.filter((event) => event.type.startsWith('data')).map((event) => event.type);
+    expect(closes).toEqual(['dataconsumer.close', 'dataproducer.close']);
+    expect(await code('dataProducer.getStats', { dataProducerId })).toBe('ERR_MEDIA_NOT_FOUND');
+    await ok('dataProducer.close', { dataProducerId });
+  });
+
+  it('refuses bad data parameters with ERR_MEDIA_INVALID_ARGUMENT', async () => {
+    const { ok, code } = await startEngine();
+    const { routerId } = await ok<{ routerId: string }>('router.create');
+    const { transportId } = await ok<{ transportId: string }>('transport.create', { routerId });
+    for (const data of [{}, { participantId: '' }, { participantId: 'x', maxMessageSize: 10 }, 'x'])
+      expect(await code('transport.create', { routerId, data })).toBe('ERR_MEDIA_INVALID_ARGUMENT');
+    for (const sctp of [{ port: 0 }, { maxMessageSize: -1 }, 'x'])
+      expect(
+        await code('transport.connect', {
+          transportId,
+          dtls: { role: 'server', fingerprints: [{ algorithm: 'sha-256', value: '00' }] },
+          sctp,
+        }),
+      ).toBe('ERR_MEDIA_INVALID_ARGUMENT');
+    for (const params of [
+      { routerId },
+      { routerId, payload: { kind: 'json', text: 'not json' } },
+      { routerId, payload: { kind: 'binary', bytes: 'x' } },
+      { routerId, payload: { kind: 'xml' } },
+      { routerId, payload: { kind: 'json', text: '1' }, topic: 'x'.repeat(200) },
+      { routerId, payload: { kind: 'json', text: '1' }, to: 'PA_a' },
+      { routerId, payload: { kind: 'json', text: '1' }, to: [''] },
+    ])
+      expect(await code('router.sendData', params)).toBe('ERR_MEDIA_INVALID_ARGUMENT');
+    expect(
+      await ok('router.sendData', {
+        routerId,
+        payload: { kind: 'binary', bytes: new Uint8Array(3) },
+        lossy: true,
+      }),
+    ).toEqual({ delivered: [] });
+  });
+});
