@@ -431,6 +431,8 @@ async function runScenario(browser, baseUrl, scenarioName, mode) {
           };
         }),
         chat: [],
+        dataChannels: [],
+        dataStats: null,
         pairs: [],
       };
       report.pages.push(pageReport);
@@ -450,25 +452,70 @@ async function runScenario(browser, baseUrl, scenarioName, mode) {
       }
     });
 
-    // Chat: a line from the first page reaches every other.
-    const text = `hello from ${opened[0].name} ${Math.random().toString(36).slice(2, 8)}`;
-    await opened[0].page.evaluate((line) => window.switchboardDemo.sendChat(line), text);
+    // Chat: every page sends a line, and every line reaches every other page.
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const texts = opened.map(({ name }) => `hello from ${name} ${suffix}`);
+    await Promise.all(
+      opened.map(({ page }, index) =>
+        page.evaluate((line) => window.switchboardDemo.sendChat(line), texts[index]),
+      ),
+    );
     await waitFor(
       async () => {
         const chats = await Promise.all(
-          opened.slice(1).map(({ page }) => page.evaluate(() => window.switchboardDemo.chat())),
+          opened.map(({ page }) => page.evaluate(() => window.switchboardDemo.chat())),
         );
-        return chats.every((lines) => lines.some((line) => line.text === text));
+        return chats.every((lines, index) =>
+          texts.every((text, sender) => sender === index || lines.some((line) => line.text === text)),
+        );
       },
       Math.min(5_000, remaining()),
     );
     for (const [index, opening] of opened.entries()) {
       const chat = await opening.page.evaluate(() => window.switchboardDemo.chat());
       report.pages[index].chat = chat;
-      if (index > 0 && !chat.some((line) => line.text === text && !line.own && line.name === opened[0].name))
+      for (const [sender, text] of texts.entries()) {
+        if (sender === index) continue;
+        if (!chat.some((line) => line.text === text && !line.own && line.name === opened[sender].name))
+          report.failures.push(
+            `${opening.name} did not receive the chat line "${text}" from ${opened[sender].name}`,
+          );
+      }
+    }
+
+    // The chat's path: the data channels of the subscribe connection in sfu rooms, signaling in p2p rooms.
+    const expectedVia = mode === 'sfu' ? 'datachannel' : 'signaling';
+    for (const [index, opening] of opened.entries()) {
+      for (const line of report.pages[index].chat.filter((entry) => texts.includes(entry.text))) {
+        if (line.via !== expectedVia)
+          report.failures.push(
+            `${opening.name} ${line.own ? 'sent' : 'received'} "${line.text}" via ${line.via}, expected ${expectedVia}`,
+          );
+      }
+    }
+
+    // Sfu rooms: every page holds the two channels the server opened, both open; p2p rooms have none.
+    const bothOpen = (channels) =>
+      ['reliable', 'lossy'].every((label) =>
+        channels.some((channel) => channel.label === label && channel.readyState === 'open'),
+      );
+    for (const [index, opening] of opened.entries()) {
+      const channels = await waitFor(
+        async () => {
+          const found = await opening.page.evaluate(() => window.switchboardDemo.dataChannels());
+          return mode !== 'sfu' || bothOpen(found) ? found : null;
+        },
+        Math.min(5_000, remaining()),
+      );
+      report.pages[index].dataChannels =
+        channels ?? (await opening.page.evaluate(() => window.switchboardDemo.dataChannels()));
+      report.pages[index].dataStats = await opening.page.evaluate(() => window.switchboardDemo.dataStats());
+      if (mode === 'sfu' && !channels)
         report.failures.push(
-          `${opening.name} did not receive the chat line "${text}" from ${opened[0].name}`,
+          `${opening.name}'s data channels are not both open: ${JSON.stringify(report.pages[index].dataChannels)}`,
         );
+      if (mode !== 'sfu' && report.pages[index].dataChannels.length > 0)
+        report.failures.push(`${opening.name} has data channels in a ${mode} room`);
     }
 
     // Sound: every page receives audio with energy (the fake microphone beeps) from every other.

@@ -4,7 +4,9 @@
  * see every other participant's video play, receive each other's chat, and
  * (with `relay=1`) send their media through the embedded TURN server. In an
  * sfu room the media goes through the server's SFU: three pages, then a
- * fourth that joins late, then one that leaves.
+ * fourth that joins late, then one that leaves; there the chat goes on the
+ * data channels the server opens on each page's subscribe connection, while
+ * in p2p rooms it goes through signaling.
  *
  * The browser side runs in test/e2e/browser-driver.mjs, inside a network
  * namespace with only loopback (`unshare -n`), so Chromium gathers no
@@ -50,7 +52,16 @@ interface DriverReport {
       name: string;
       participantId: string | null;
       videos: { participantId: string; identity: string; videoWidth: number; advancedBy: number }[];
-      chat: { from: string | null; name: string; text: string; own: boolean }[];
+      chat: {
+        from: string | null;
+        name: string;
+        text: string;
+        own: boolean;
+        via: 'datachannel' | 'signaling';
+      }[];
+      /** The data channels of the page's room (sfu rooms: `reliable` and `lossy`). */
+      dataChannels: { label: string; readyState: string }[];
+      dataStats: { malformed: number; dropped: number } | null;
       pairs: {
         participantId: string;
         pair: { local: { candidateType: string }; remote: { candidateType: string } } | null;
@@ -165,7 +176,11 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
     return found!;
   }
 
-  /** Every page shows every other page's participant with a playing video, and got the first page's chat line. */
+  /**
+   * Every page shows every other page's participant with a playing video, and
+   * got every other page's chat line: on a data channel in sfu rooms, through
+   * signaling in p2p rooms.
+   */
   function expectFullMesh(name: string, pageCount: number) {
     const run = scenario(name);
     expect(run.pages).toHaveLength(pageCount);
@@ -178,16 +193,23 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
         expect(video.advancedBy, `${page.name} plays ${video.identity}`).toBeGreaterThan(0.3);
       }
     }
-    const [sender, ...receivers] = run.pages;
-    const sent = sender.chat.find((line) => line.own);
-    expect(sent, 'the first page sent a chat line').toBeDefined();
-    for (const page of receivers)
-      expect(page.chat, `${page.name}'s chat`).toContainEqual({
-        from: sender.participantId,
-        name: sender.name,
-        text: sent!.text,
-        own: false,
-      });
+    const via = run.mode === 'sfu' ? 'datachannel' : 'signaling';
+    // Every page sent a line; every other page got it, on the room's path.
+    for (const sender of run.pages) {
+      const sent = sender.chat.find((line) => line.own);
+      expect(sent, `${sender.name} sent a chat line`).toBeDefined();
+      expect(sent!.via, `${sender.name} sent its chat line`).toBe(via);
+      for (const page of run.pages) {
+        if (page === sender) continue;
+        expect(page.chat, `${page.name}'s chat`).toContainEqual({
+          from: sender.participantId,
+          name: sender.name,
+          text: sent!.text,
+          own: false,
+          via,
+        });
+      }
+    }
     return run;
   }
 
@@ -220,9 +242,32 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
     }
   });
 
-  it('three pages in an sfu room: every page plays the two others through the server and gets the chat', () => {
+  it('three pages in an sfu room: every page plays the two others through the server and chats with both on data channels', () => {
     const run = expectFullMesh('sfu', 3);
     expect(run.mode).toBe('sfu');
+  });
+
+  it('sfu room: the chat went on data channels, and every page holds the reliable and lossy channels open', () => {
+    const run = scenario('sfu');
+    expect(run.mode).toBe('sfu');
+    for (const page of run.pages) {
+      const channels = page.dataChannels.map(({ label, readyState }) => `${label}:${readyState}`).sort();
+      expect(channels, `${page.name}'s data channels`).toEqual(['lossy:open', 'reliable:open']);
+      expect(page.dataStats?.malformed, `${page.name}'s malformed envelopes`).toBe(0);
+      for (const line of page.chat) expect(line.via, `${page.name}: "${line.text}"`).toBe('datachannel');
+    }
+  });
+
+  it('p2p rooms: the chat went through signaling, and there are no data channels', () => {
+    for (const name of ['two', 'three', 'relay']) {
+      const run = scenario(name);
+      expect(run.mode).toBe('p2p');
+      for (const page of run.pages) {
+        expect(page.dataChannels, `${name}: ${page.name}'s data channels`).toEqual([]);
+        for (const line of page.chat)
+          expect(line.via, `${name}: ${page.name}: "${line.text}"`).toBe('signaling');
+      }
+    }
   });
 
   it('sfu room: a late joiner decodes every video, and a page that leaves drops out of every grid', () => {

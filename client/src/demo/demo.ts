@@ -10,10 +10,14 @@
  *   development token (`GET /dev/token`, offered only by `switchboard start --dev`).
  * - `relay=1`: send all media through TURN (`iceTransportPolicy: 'relay'`).
  *
+ * The chat goes through `Room.sendData`: on the data channels in sfu rooms,
+ * as signaling `data` messages in p2p rooms; each line records which.
+ *
  * `window.switchboardDemo` exposes the page's state for automated tests.
  */
 import {
   connect,
+  type DataPath,
   type ParticipantInfo,
   type Room,
   type SelectedPair,
@@ -32,6 +36,8 @@ interface ChatLine {
   text: string;
   /** True for lines this page sent. */
   own: boolean;
+  /** The path it took: `datachannel` (sfu rooms) or `signaling`; for own lines, the one sendData chose. */
+  via: DataPath;
 }
 
 type DemoState = 'idle' | 'joining' | 'joined' | 'left' | 'error';
@@ -222,6 +228,8 @@ function addChatLine(line: ChatLine): void {
   chatLines.push(line);
   const item = document.createElement('li');
   item.dataset.from = line.from ?? '';
+  item.dataset.via = line.via;
+  item.title = line.via === 'datachannel' ? 'Sent on a data channel' : 'Sent through signaling';
   if (line.own) item.classList.add('own');
   const from = document.createElement('span');
   from.className = 'from';
@@ -278,7 +286,13 @@ function wire(current: Room, name: string): void {
     const payload = message.payload as { text?: unknown } | null;
     if (typeof payload?.text !== 'string') return;
     const sender = message.from === null ? undefined : current.participant(message.from);
-    addChatLine({ from: message.from, name: sender?.name ?? 'server', text: payload.text, own: false });
+    addChatLine({
+      from: message.from,
+      name: sender?.name ?? 'server',
+      text: payload.text,
+      own: false,
+      via: message.via,
+    });
   });
   current.on('connectionStateChanged', (connection) => {
     if (connection === 'reconnecting') setStatus('Connection lost, reconnecting…');
@@ -397,8 +411,15 @@ function setPublished(kind: 'audio' | 'video', published: boolean): void {
 function sendChat(text: string): boolean {
   const trimmed = text.trim();
   if (!room || trimmed === '') return false;
-  room.sendData({ text: trimmed }, { topic: CHAT_TOPIC });
-  addChatLine({ from: room.localParticipant?.id ?? null, name: 'you', text: trimmed, own: true });
+  let via: DataPath;
+  try {
+    via = room.sendData({ text: trimmed }, { topic: CHAT_TOPIC });
+  } catch (error) {
+    // A full queue (the data channel does not open) or a line too long: keep the text in the input.
+    setStatus(`Chat not sent: ${error instanceof Error ? error.message : String(error)}`, true);
+    return false;
+  }
+  addChatLine({ from: room.localParticipant?.id ?? null, name: 'you', text: trimmed, own: true, via });
   return true;
 }
 
@@ -467,7 +488,13 @@ const switchboardDemo = {
     }),
   /** Names listed as "Also here" (sfu rooms: participants that send nothing). */
   audience: (): string => (ui.audience.hidden ? '' : (ui.audience.textContent ?? '')),
+  /** Every chat line, with the path each took (`via`). */
   chat: (): ChatLine[] => chatLines.map((line) => ({ ...line })),
+  /** Sfu rooms: the data channels the server opened (`reliable`, `lossy`) and their states; empty in p2p rooms. */
+  dataChannels: (): { label: string; readyState: RTCDataChannelState }[] =>
+    (room?.dataChannels ?? []).map(({ label, readyState }) => ({ label, readyState })),
+  /** Data counters of the room, malformed envelopes received included (null before joining). */
+  dataStats: () => room?.dataStats ?? null,
   sendChat,
   join: (roomName: string, name: string, relay = false) => join(roomName, name, relay),
   leave,

@@ -2,8 +2,8 @@
  * Switchboard's browser SDK: join a room on a Switchboard server and call the
  * other participants — in `p2p` rooms one RTCPeerConnection each (perfect
  * negotiation, trickle ICE, ICE restart), in `sfu` rooms a publish and a
- * subscribe connection with the server — with automatic reconnection of the
- * signaling connection.
+ * subscribe connection with the server, and data on data channels — with
+ * automatic reconnection of the signaling connection.
  *
  * ```ts
  * import { connect } from './switchboard.js';
@@ -13,10 +13,45 @@
  * ```
  */
 export { Backoff, type BackoffOptions } from './backoff.js';
+export {
+  BUFFERED_AMOUNT_HIGH,
+  BUFFERED_AMOUNT_LOW,
+  DATA_CHANNEL_OPEN_TIMEOUT_MS,
+  DATA_CHANNEL_PROTOCOL,
+  DATA_QUEUE_LIMITS,
+  type DataChannelInfo,
+  type DataChannelLabel,
+  DataChannels,
+  type DataMessage,
+  type DataPath,
+  type DataStats,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  MAX_SIGNALING_FRAME_BYTES,
+  type SendDataOptions,
+} from './data-channels.js';
+export {
+  decodeIncomingEnvelope,
+  encodeBinaryEnvelope,
+  encodeTextEnvelope,
+  type IncomingEnvelope,
+  MAX_RECIPIENTS,
+  MAX_TOPIC_LENGTH,
+  type OutgoingEnvelopeHeader,
+} from './data-envelope.js';
 export { TypedEmitter } from './emitter.js';
+export {
+  BinaryDataUnsupportedError,
+  DataChannelUnavailableError,
+  type DataErrorCode,
+  DataQueueFullError,
+  DataTooLargeError,
+  EnvelopeError,
+  type EnvelopeErrorCode,
+  InvalidDataError,
+} from './errors.js';
 export { isPolite } from './negotiation.js';
 export type { ParticipantInfo, RoomInfo, SubscribedTrack, TrackInfo, TrackSource } from './protocol.js';
-export { type ConnectOptions, connect, type DataMessage, Room, type RoomEvents } from './room.js';
+export { type ConnectOptions, connect, Room, type RoomEvents } from './room.js';
 export {
   defaultTrackSource,
   PUBLISH_ICE_RESTART_DELAY_MS,

@@ -180,8 +180,13 @@ describe('Room', () => {
     const data = vi.fn();
     room.on('data', data);
     socket.receive({ type: 'data', from: ADA, topic: 'chat', payload: { text: 'hello' } });
-    expect(data).toHaveBeenCalledWith({ from: ADA, topic: 'chat', payload: { text: 'hello' } });
-    room.sendData({ text: 'hi' }, { topic: 'chat' });
+    expect(data).toHaveBeenCalledWith({
+      from: ADA,
+      topic: 'chat',
+      payload: { text: 'hello' },
+      via: 'signaling',
+    });
+    expect(room.sendData({ text: 'hi' }, { topic: 'chat' })).toBe('signaling');
     room.setMuted('audio', true);
     room.update({ name: 'Grace H.' });
     expect(audio.enabled).toBe(false);

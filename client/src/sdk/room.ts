@@ -7,7 +7,19 @@
  * `connect()` returns.
  */
 import type { BackoffOptions } from './backoff.js';
+import {
+  binaryPayload,
+  checkDataOptions,
+  type DataChannelInfo,
+  type DataMessage,
+  type DataPath,
+  type DataStats,
+  emptyDataStats,
+  type SendDataOptions,
+  signalingDataMessage,
+} from './data-channels.js';
 import { TypedEmitter } from './emitter.js';
+import { DataChannelUnavailableError } from './errors.js';
 import { isPolite, makesFirstOffer } from './negotiation.js';
 import { type LocalTrack, PeerLink } from './peer.js';
 import type {
@@ -50,13 +62,7 @@ export interface ConnectOptions {
   createPeerConnection?: (configuration: RTCConfiguration) => RTCPeerConnection;
 }
 
-/** A `data` message as received. */
-export interface DataMessage {
-  /** The sender's participant id; null for data sent by the admin API. */
-  from: string | null;
-  topic: string | undefined;
-  payload: unknown;
-}
+export type { DataMessage, SendDataOptions } from './data-channels.js';
 
 /** Events of `Room`. */
 export type RoomEvents = {
@@ -98,6 +104,8 @@ export class Room extends TypedEmitter<RoomEvents> {
   private self: ParticipantInfo | undefined;
   private info: RoomInfo | undefined;
   private leaving: Promise<void> | undefined;
+  /** Data counters over the life of the room, whatever the sessions. */
+  private readonly dataCounters: DataStats = emptyDataStats();
 
   /** Use `connect()`; the constructor does not connect. */
   constructor(options: ConnectOptions) {
@@ -256,9 +264,48 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.signal.send({ type: 'update', ...changes });
   }
 
-  /** Sends a `data` message to everyone else, or to the participants listed in `to`. */
-  sendData(payload: unknown, options: { topic?: string; to?: string[] } = {}): void {
-    this.signal.send({ type: 'data', payload, ...options });
+  /**
+   * Sends data to everyone else, or to the participants listed in `to`.
+   * `payload` is any JSON value, or in sfu rooms binary (an ArrayBuffer or a
+   * typed array; receivers get a Uint8Array).
+   *
+   * In sfu rooms it goes on the subscribe connection's `reliable` data
+   * channel, or its `lossy` one with `reliable: false`; until the channel
+   * opens (or while the browser's buffer is full) it waits in a bounded
+   * queue. When no channel can carry it (the subscribe connection failed, the
+   * server offers no data channels) a JSON payload goes as a signaling `data`
+   * message instead. In p2p rooms it is always a signaling `data` message.
+   *
+   * Returns the path taken: `datachannel` (sent or queued for a channel) or
+   * `signaling`. Throws InvalidDataError (topic over 128 characters, over 256
+   * recipients), DataTooLargeError (over the channel's max-message-size, or a
+   * signaling frame over 64 KiB), DataQueueFullError (the reliable queue holds
+   * 256 messages or 1 MiB), BinaryDataUnsupportedError (a binary payload in a
+   * p2p room) and DataChannelUnavailableError (a binary payload in an sfu room
+   * without a usable channel).
+   */
+  sendData(payload: unknown, options: SendDataOptions = {}): DataPath {
+    const sfu = this.info?.mode === 'sfu';
+    if (sfu && this.sfu) return this.sfu.data.send(payload, options);
+    checkDataOptions(options);
+    if (sfu && binaryPayload(payload))
+      throw new DataChannelUnavailableError('the room is over: there is no data channel to send on');
+    // Not counted once the room is over (the signaling client is closed and sends nothing).
+    if (this.signal.send(signalingDataMessage(payload, options))) this.dataCounters.sentOnSignaling += 1;
+    return 'signaling';
+  }
+
+  /**
+   * Sfu rooms: the data channels the server opened on the subscribe
+   * connection (`reliable`, `lossy`), with their state; empty in p2p rooms.
+   */
+  get dataChannels(): DataChannelInfo[] {
+    return this.sfu?.data.channels ?? [];
+  }
+
+  /** Counters of the data sent and received (malformed envelopes included), since the room was created. */
+  get dataStats(): DataStats {
+    return { ...this.dataCounters };
   }
 
   /** Leaves the room and closes every connection. Resolves when the server confirmed or after 2 s. */
@@ -319,6 +366,8 @@ export class Room extends TypedEmitter<RoomEvents> {
         if (this.self) this.self = { ...this.self, tracks };
       },
       onError: (error) => this.emit('error', error),
+      onData: (message) => this.emit('data', message),
+      dataStats: this.dataCounters,
     });
     session.addTracks(this.local);
     return session;
@@ -378,7 +427,13 @@ export class Room extends TypedEmitter<RoomEvents> {
         this.emit('activeSpeakerChanged', message.participantId);
         return;
       case 'data':
-        this.emit('data', { from: message.from, topic: message.topic, payload: message.payload });
+        this.dataCounters.receivedOnSignaling += 1;
+        this.emit('data', {
+          from: message.from,
+          topic: message.topic,
+          payload: message.payload,
+          via: 'signaling',
+        });
         return;
       case 'error':
         if (message.rid !== undefined) void this.sfu?.handleError(message.rid);

@@ -14,10 +14,15 @@
  *   section carries) and renegotiates as tracks come and go; the client answers
  *   each offer in turn (`subscribe_answer`).
  *
+ * - *Data* goes on two channels the server opens on the subscribe connection,
+ *   `reliable` and `lossy` (data-channels.ts): the first subscribe offer comes
+ *   right after join, with an m=application section, tracks or not.
+ *
  * The server is ICE-lite and lists all its candidates in its SDP, so nothing
  * trickles. Offers are sent as soon as they are set, without waiting for
  * candidates: the server learns the client's addresses from its checks.
  */
+import { DataChannels, type DataMessage, type DataStats } from './data-channels.js';
 import type { LocalTrack } from './peer.js';
 import type { ClientMessage, SubscribedTrack, TrackInfo, TrackSource } from './protocol.js';
 
@@ -42,6 +47,12 @@ export interface SfuSessionOptions {
   onPublished: (tracks: TrackInfo[]) => void;
   /** Negotiation failures on this side (the server's own errors reach the room as `error` messages). */
   onError: (error: { code: string; message: string }) => void;
+  /** An envelope arrived on a data channel. */
+  onData?: (message: DataMessage) => void;
+  /** Data counters to add to (the room keeps them across sessions). */
+  dataStats?: DataStats;
+  /** Overrides DATA_CHANNEL_OPEN_TIMEOUT_MS. */
+  dataChannelOpenTimeoutMs?: number;
   /** Overrides PUBLISH_ICE_RESTART_DELAY_MS. */
   iceRestartDelayMs?: number;
 }
@@ -74,9 +85,20 @@ export class SfuSession {
   /** One stream per remote participant, holding its announced tracks. */
   private readonly remoteStreams = new Map<string, MediaStream>();
   private closed = false;
+  /** The data channels of the subscribe connection, and the data waiting for them. */
+  readonly data: DataChannels;
 
   constructor(options: SfuSessionOptions) {
     this.options = options;
+    this.data = new DataChannels({
+      signal: options.signal,
+      onMessage: (message) => options.onData?.(message),
+      onError: options.onError,
+      // min(our and the server's a=max-message-size), once SCTP is negotiated (RFC 8841 §6, RTCSctpTransport.maxMessageSize).
+      maxMessageSize: () => this.subscriber?.sctp?.maxMessageSize,
+      stats: options.dataStats,
+      openTimeoutMs: options.dataChannelOpenTimeoutMs,
+    });
   }
 
   /** The connection named, once it exists. */
@@ -198,12 +220,14 @@ export class SfuSession {
     if (this.closed) return;
     this.closed = true;
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.data.close();
     for (const mid of [...this.announced.keys()]) this.retract(mid);
     this.remoteStreams.clear();
     this.sending.clear();
     for (const pc of [this.publisher, this.subscriber]) {
       if (!pc) continue;
       pc.ontrack = null;
+      pc.ondatachannel = null;
       pc.onconnectionstatechange = null;
       pc.close();
     }
@@ -254,7 +278,12 @@ export class SfuSession {
     pc.ontrack = ({ transceiver, streams }) => {
       if (transceiver.mid !== null) this.announce(transceiver.mid, streams[0]);
     };
-    pc.onconnectionstatechange = () => this.options.onConnectionState('subscribe', pc.connectionState);
+    // The server opens the channels (DCEP, RFC 8832); this side never creates one.
+    pc.ondatachannel = ({ channel }) => this.data.attach(channel);
+    pc.onconnectionstatechange = () => {
+      this.data.setConnectionState(pc.connectionState);
+      this.options.onConnectionState('subscribe', pc.connectionState);
+    };
     return pc;
   }
 
@@ -341,6 +370,7 @@ export class SfuSession {
     const answer = pc.localDescription;
     if (this.closed || !answer) return;
     this.options.signal({ type: 'subscribe_answer', sdp: answer.sdp });
+    this.data.setNegotiated(negotiatesSctp(pc, sdp));
     // A section handed to another track without going inactive first fires no `track`: announce it here.
     for (const mid of next.keys()) this.announce(mid, undefined);
   }
@@ -382,6 +412,16 @@ export class SfuSession {
     if (this.closed) return;
     this.options.onError({ code: 'negotiation_failed', message: `${what}: ${String(error)}` });
   }
+}
+
+/**
+ * Whether the subscribe connection, its answer applied, carries SCTP: the
+ * browser has an RTCSctpTransport (`pc.sctp`) then, null otherwise; one without
+ * the `sctp` attribute is judged by the offer's m=application section.
+ */
+function negotiatesSctp(pc: RTCPeerConnection, offer: string): boolean {
+  if (pc.sctp !== undefined) return pc.sctp !== null;
+  return /^m=application /m.test(offer);
 }
 
 /**

@@ -9,7 +9,11 @@
  * `MID:KIND:DIRECTION[:STREAM_ID]` (`m=0:audio:sendonly:PA_4k2Jx9QmZt1B,1:video:inactive`):
  * matched by mid, with `ontrack` fired when a section starts sending to this
  * side and the track taken out of its stream when it stops, as a browser does.
+ * A server's `MID:application` section negotiates SCTP: `sctp` is set (with
+ * the max-message-size of `FakePeerConnection.sctpMaxMessageSize`), and the
+ * test then plays the server opening channels with `announceDataChannel`.
  */
+import { FakeDataChannel } from './fake-data-channel.js';
 
 interface FakeSender {
   track: MediaStreamTrack | null;
@@ -36,6 +40,12 @@ export class FakePeerConnection {
   remoteDescription: { type: RTCSdpType; sdp: string } | null = null;
   readonly transceivers: FakeTransceiver[] = [];
   readonly candidates: (RTCIceCandidateInit | undefined)[] = [];
+  /** The SCTP transport once a negotiation set it up (an application section), else null. */
+  sctp: { maxMessageSize: number; state: RTCSctpTransportState } | null = null;
+  /** The max-message-size the next SCTP transport reports. */
+  static sctpMaxMessageSize = 262_144;
+  /** Channels this side created with createDataChannel (the sfu SDK must create none). */
+  readonly createdDataChannels: FakeDataChannel[] = [];
   /** Remote streams by id, as the browser keeps one per `a=msid` stream id. */
   readonly remoteStreams = new Map<string, FakeMediaStream>();
   restarts = 0;
@@ -49,6 +59,7 @@ export class FakePeerConnection {
     | ((event: { track: MediaStreamTrack; streams: MediaStream[]; transceiver?: FakeTransceiver }) => void)
     | null = null;
   onconnectionstatechange: (() => void) | null = null;
+  ondatachannel: ((event: { channel: RTCDataChannel }) => void) | null = null;
 
   constructor(configuration: RTCConfiguration) {
     this.configuration = configuration;
@@ -138,6 +149,10 @@ export class FakePeerConnection {
     this.signalingState = 'have-remote-offer';
     for (const section of description.sdp.match(/m=(\S*)/)?.[1]?.split(',') ?? []) {
       const [first, kind, direction, streamId] = section.split(':');
+      if (kind === 'application') {
+        this.sctp ??= { maxMessageSize: FakePeerConnection.sctpMaxMessageSize, state: 'connecting' };
+        continue;
+      }
       if (kind === undefined) {
         if (!this.transceivers.some((t) => t.kind === first))
           this.transceivers.push(fakeTransceiver(first, 'recvonly', null));
@@ -150,6 +165,19 @@ export class FakePeerConnection {
   async addIceCandidate(candidate?: RTCIceCandidateInit): Promise<void> {
     if (!this.remoteDescription) throw new Error('InvalidStateError: no remote description');
     this.candidates.push(candidate);
+  }
+
+  createDataChannel(label: string, init: RTCDataChannelInit = {}): FakeDataChannel {
+    const channel = new FakeDataChannel(label, init);
+    this.createdDataChannels.push(channel);
+    return channel;
+  }
+
+  /** The remote side opened a channel (DCEP DATA_CHANNEL_OPEN): fires `datachannel`, as a browser does. */
+  announceDataChannel(label: string, init: RTCDataChannelInit = {}): FakeDataChannel {
+    const channel = new FakeDataChannel(label, init);
+    this.ondatachannel?.({ channel: channel as unknown as RTCDataChannel });
+    return channel;
   }
 
   restartIce(): void {
@@ -173,6 +201,7 @@ export class FakePeerConnection {
   close(): void {
     this.closed = true;
     this.signalingState = 'closed';
+    if (this.sctp) this.sctp.state = 'closed';
   }
 
   /** Fires negotiationneeded as the browser would after a change. */
