@@ -6,66 +6,35 @@
  * and a renegotiated offer takes its tracks away. Grants are enforced.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaWorkerPool } from '../../src/media/worker-pool.js';
-import { HttpServer } from '../../src/server/http-server.js';
-import { WorkerSfuService } from '../../src/server/sfu-service.js';
-import { RoomManager } from '../../src/signaling/rooms.js';
-import { SignalingServer } from '../../src/signaling/server.js';
-import {
-  type ApiKey,
-  createAccessToken,
-  type TokenClaims,
-  TokenVerifier,
-} from '../../src/signaling/tokens.js';
-import { silentLog } from '../../src/util/log.js';
+import { createAccessToken, type TokenClaims } from '../../src/signaling/tokens.js';
 import { type Received, SignalingTestClient } from '../helpers/ws-client.js';
 import { type PeerMessage, StdioPeer } from './peers/stdio-peer.js';
+import {
+  SFU_TEST_KEY as KEY,
+  relaySubscribeNegotiation,
+  type SfuSignalingServer,
+  startSfuSignalingServer,
+} from './sfu-signaling-harness.js';
 
-const KEY: ApiKey = { key: 'testkey', secret: 'a-test-secret-that-is-long-enough-for-hs256' };
-
-let pool: MediaWorkerPool;
-let sfu: WorkerSfuService;
-let http: HttpServer;
-let signaling: SignalingServer;
+let server: SfuSignalingServer;
 let base: string;
 
 beforeAll(async () => {
   // Two workers on their own threads, as `switchboard start` runs them: rooms are spread over both.
-  pool = await MediaWorkerPool.start({
-    workers: 2,
-    threaded: true,
-    listen: { address: '127.0.0.1', udpPort: 0, tcpPort: 0 },
-  });
   // Consent runs out in 10 s (disconnected after 5 s without a check; libwebrtc checks every 2.5 s),
   // so the ICE restart test can silence a peer for a few seconds.
-  sfu = new WorkerSfuService({ pool, log: silentLog, consentTimeoutMs: 10_000 });
-  const rooms = new RoomManager({ mode: 'sfu', maxParticipants: 10, emptyTimeoutMs: 1000 }, silentLog);
-  signaling = new SignalingServer({
-    rooms,
-    verifier: new TokenVerifier([KEY]),
-    iceServers: () => [],
-    log: silentLog,
-    sfu,
+  server = await startSfuSignalingServer({
+    workers: 2,
+    tcp: true,
+    consentTimeoutMs: 10_000,
     messagesPerSecond: 200,
     messageBurst: 400,
   });
-  http = await HttpServer.start({
-    listen: [{ host: '127.0.0.1', port: 0 }],
-    handlers: [],
-    onUpgrade: (request, socket, head, url) => {
-      if (url.pathname === '/rtc') signaling.handleUpgrade(request, socket, head);
-      else socket.destroy();
-    },
-    log: silentLog,
-  });
-  base = `ws://127.0.0.1:${http.addresses[0]?.port}/rtc`;
+  base = server.url;
 });
 
 afterAll(async () => {
-  await signaling?.close();
-  await http?.close();
-  sfu?.close();
-  await pool?.close();
+  await server?.close();
 });
 
 /** A participant: a signaling client wired to a libwebrtc peer process. */
@@ -74,30 +43,26 @@ class Member {
   readonly client: SignalingTestClient;
   readonly peer: StdioPeer;
   readonly id: string;
-  readonly #relayed = new Set<PeerMessage>();
-  #timer: NodeJS.Timeout;
+  readonly #stopRelay: () => void;
 
-  private constructor(name: string, client: SignalingTestClient, peer: StdioPeer, id: string) {
+  private constructor(
+    name: string,
+    client: SignalingTestClient,
+    peer: StdioPeer,
+    id: string,
+    stopRelay: () => void,
+  ) {
     this.name = name;
     this.client = client;
     this.peer = peer;
     this.id = id;
-    // Server → peer: subscribe offers as they come; peer → server: its answers.
-    client.ws.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as Received;
-      if (message.type === 'subscribe_offer') peer.send({ type: 'subscribe-offer', sdp: message.sdp });
-    });
-    this.#timer = setInterval(() => {
-      for (const message of peer.messages) {
-        if (message.type !== 'subscribe-answer' || this.#relayed.has(message)) continue;
-        this.#relayed.add(message);
-        client.send({ type: 'subscribe_answer', sdp: message.sdp });
-      }
-    }, 20);
+    this.#stopRelay = stopRelay;
   }
 
   static async join(name: string, luma: number, claims: Partial<TokenClaims> = {}): Promise<Member> {
     const client = await SignalingTestClient.connect(base);
+    const peer = new StdioPeer('wrtc-sfu-peer.cjs', { luma, width: 320, height: 240, seconds: 60 });
+    const stopRelay = relaySubscribeNegotiation(client, peer);
     const token = await createAccessToken(KEY, {
       room: 'sfu-main',
       identity: name,
@@ -106,8 +71,7 @@ class Member {
     });
     const joined = await client.join(token);
     const participant = joined.participant as { id: string };
-    const peer = new StdioPeer('wrtc-sfu-peer.cjs', { luma, width: 320, height: 240, seconds: 60 });
-    return new Member(name, client, peer, participant.id);
+    return new Member(name, client, peer, participant.id, stopRelay);
   }
 
   /** Relays the peer's publish offer and the server's answer. */
@@ -128,7 +92,7 @@ class Member {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#stopRelay();
     await this.peer.stop();
     this.client.close();
   }
