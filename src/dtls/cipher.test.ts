@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AEAD_TAG_LENGTH, keyBlockLength, RecordCipher, recordKeysFromKeyBlock } from './cipher.js';
 import { CIPHER_SUITES } from './cipher-suite.js';
 import { ContentType, ProtocolVersion } from './constants.js';
+import { decodeRecord, encodeRecord } from './record.js';
 
 describe('AEAD record protection', () => {
   for (const suite of CIPHER_SUITES) {
@@ -39,6 +40,15 @@ describe('AEAD record protection', () => {
         fragment[fragment.length - 1] ^= 1;
         expect(cipher.decrypt(...args, fragment)).toBeUndefined();
         expect(cipher.decrypt(...args, Buffer.alloc(3))).toBeUndefined();
+      });
+
+      it('seals a whole record: the header and the fragment encrypt() gives', () => {
+        const plaintext = Buffer.from('sealed in place');
+        const record = cipher.sealRecord(...args, plaintext);
+        expect(record).toEqual(encodeRecord(args[0], args[2], args[3], cipher.encrypt(...args, plaintext)));
+        const decoded = decodeRecord(record);
+        if (!decoded.ok) throw decoded.error;
+        expect(cipher.decrypt(...args, decoded.value.record.fragment)).toEqual(plaintext);
       });
 
       it('splits the key block into distinct client and server keys', () => {

@@ -7,7 +7,9 @@
  *   ChaCha20: nonce = iv(12) XOR (0^4 + seq_num(8));  fragment = ciphertext + tag(16)
  *
  * The explicit nonce is the 8-byte epoch+sequence, unique per key as RFC 5288 §3 asks.
- * Key objects are made once per direction; each record then costs one cipher object.
+ * Key objects are made once per direction; each record then costs one cipher object
+ * (node:crypto cannot give an AEAD context a new nonce). Nonce and additional data are
+ * built in scratch buffers of the direction's own: both are consumed before the call returns.
  */
 import {
   type CipherGCMTypes,
@@ -17,6 +19,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import type { CipherSuite } from './cipher-suite.js';
+import { encodeRecordHeaderTo, RECORD_HEADER_SIZE } from './record.js';
 
 /** AEAD tag length for every suite here. */
 export const AEAD_TAG_LENGTH = 16;
@@ -31,6 +34,8 @@ export class RecordCipher {
    * getAuthTag); typing it as a GCM name picks that overload.
    */
   readonly #algorithm: CipherGCMTypes;
+  readonly #nonceScratch = Buffer.alloc(12);
+  readonly #aadScratch = Buffer.alloc(13);
 
   /** Keys one direction with `key` and the implicit IV `fixedIv` from the key block. */
   constructor(suite: CipherSuite, key: Buffer, fixedIv: Buffer) {
@@ -45,8 +50,9 @@ export class RecordCipher {
     return this.#suite.explicitNonceLength + AEAD_TAG_LENGTH;
   }
 
+  /** The record's nonce, in the scratch buffer (valid until the next call). */
   #nonce(epoch: number, sequenceNumber: number, explicit?: Buffer): Buffer {
-    const nonce = Buffer.allocUnsafe(12);
+    const nonce = this.#nonceScratch;
     if (this.#suite.explicitNonceLength > 0) {
       this.#iv.copy(nonce, 0, 0, 4);
       if (explicit) explicit.copy(nonce, 4, 0, 8);
@@ -71,19 +77,51 @@ export class RecordCipher {
     sequenceNumber: number,
     plaintext: Buffer,
   ): Buffer {
+    const out = Buffer.allocUnsafe(this.overhead + plaintext.length);
+    this.#sealTo(out, 0, contentType, version, epoch, sequenceNumber, plaintext);
+    return out;
+  }
+
+  /**
+   * A whole protected record, header and fragment, in one buffer: what
+   * encodeRecord(…, encrypt(…)) gives, without the buffer and copy between them.
+   */
+  sealRecord(
+    contentType: number,
+    version: number,
+    epoch: number,
+    sequenceNumber: number,
+    plaintext: Buffer,
+  ): Buffer {
+    const length = this.overhead + plaintext.length;
+    const out = Buffer.allocUnsafe(RECORD_HEADER_SIZE + length);
+    encodeRecordHeaderTo(out, 0, contentType, version, epoch, sequenceNumber, length);
+    this.#sealTo(out, RECORD_HEADER_SIZE, contentType, version, epoch, sequenceNumber, plaintext);
+    return out;
+  }
+
+  /** Writes the protected fragment (explicit nonce, ciphertext, tag) at out[offset]. */
+  #sealTo(
+    out: Buffer,
+    offset: number,
+    contentType: number,
+    version: number,
+    epoch: number,
+    sequenceNumber: number,
+    plaintext: Buffer,
+  ): void {
     const nonce = this.#nonce(epoch, sequenceNumber);
     const cipher = createCipheriv(this.#algorithm, this.#key, nonce, { authTagLength: AEAD_TAG_LENGTH });
-    cipher.setAAD(additionalData(contentType, version, epoch, sequenceNumber, plaintext.length), {
-      plaintextLength: plaintext.length,
-    });
+    cipher.setAAD(
+      additionalDataTo(this.#aadScratch, contentType, version, epoch, sequenceNumber, plaintext.length),
+      { plaintextLength: plaintext.length },
+    );
     const explicit = this.#suite.explicitNonceLength;
-    const out = Buffer.allocUnsafe(explicit + plaintext.length + AEAD_TAG_LENGTH);
-    if (explicit > 0) nonce.copy(out, 0, 4, 12);
-    let at = explicit;
+    if (explicit > 0) nonce.copy(out, offset, 4, 12);
+    let at = offset + explicit;
     at += cipher.update(plaintext).copy(out, at);
     at += cipher.final().copy(out, at);
     cipher.getAuthTag().copy(out, at);
-    return out;
   }
 
   /** Opens a record fragment; undefined when it is too short or does not authenticate. */
@@ -107,9 +145,10 @@ export class RecordCipher {
         authTagLength: AEAD_TAG_LENGTH,
       });
       decipher.setAuthTag(fragment.subarray(fragment.length - AEAD_TAG_LENGTH));
-      decipher.setAAD(additionalData(contentType, version, epoch, sequenceNumber, plaintextLength), {
-        plaintextLength,
-      });
+      decipher.setAAD(
+        additionalDataTo(this.#aadScratch, contentType, version, epoch, sequenceNumber, plaintextLength),
+        { plaintextLength },
+      );
       const body = decipher.update(fragment.subarray(explicit, explicit + plaintextLength));
       const final = decipher.final();
       return final.length === 0 ? body : Buffer.concat([body, final]);
@@ -119,15 +158,15 @@ export class RecordCipher {
   }
 }
 
-/** The 13-byte additional data of RFC 5246 §6.2.3.3 with the DTLS epoch and sequence number. */
-function additionalData(
+/** The 13-byte additional data of RFC 5246 §6.2.3.3 with the DTLS epoch and sequence number, into aad. */
+function additionalDataTo(
+  aad: Buffer,
   contentType: number,
   version: number,
   epoch: number,
   sequenceNumber: number,
   length: number,
 ): Buffer {
-  const aad = Buffer.allocUnsafe(13);
   aad.writeUInt16BE(epoch, 0);
   aad.writeUIntBE(sequenceNumber, 2, 6);
   aad[8] = contentType;

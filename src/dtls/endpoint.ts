@@ -303,6 +303,11 @@ export class DtlsEndpoint extends EventEmitter<DtlsEndpointEvents> {
   send(data: Buffer): boolean {
     if (this.#state !== 'connected') return false;
     const room = this.#mtu - RECORD_HEADER_SIZE - this.#overhead(this.#writeEpoch);
+    // The usual case, an SCTP packet sized to the MTU: one record, one datagram.
+    if (data.length <= room) {
+      this.#output(this.#record(this.#writeEpoch, ContentType.applicationData, data));
+      return true;
+    }
     const packer = new DatagramPacker(this.#mtu);
     let offset = 0;
     do {
@@ -550,11 +555,10 @@ export class DtlsEndpoint extends EventEmitter<DtlsEndpointEvents> {
     if (seq > MAX_SEQUENCE_NUMBER)
       throw new DtlsError('ERR_DTLS_INVALID_ARGUMENT', 'record', 'sequence exhausted');
     const version = ProtocolVersion.dtls12;
-    const fragment = write.cipher
-      ? write.cipher.encrypt(contentType, version, epoch, seq, plaintext)
-      : plaintext;
     this.stats.recordsSent++;
-    return encodeRecord(contentType, epoch, seq, fragment, version);
+    // Protected records are sealed straight into the record buffer.
+    if (write.cipher) return write.cipher.sealRecord(contentType, version, epoch, seq, plaintext);
+    return encodeRecord(contentType, epoch, seq, plaintext, version);
   }
 
   #output(datagram: Buffer): void {

@@ -30,6 +30,7 @@ export interface ResolvedAssociationOptions {
   maxRetransmissions: number;
   heartbeatIntervalMs: number;
   delayedAckMs: number;
+  messageInterleaving: boolean;
 }
 
 /** Fills in defaults and checks ports and sizes; throws SctpError ERR_SCTP_INVALID_ARGUMENT on bad values. */
@@ -45,6 +46,7 @@ export function resolveAssociationOptions(options: SctpAssociationOptions): Reso
     maxRetransmissions: options.maxRetransmissions ?? DEFAULT_MAX_RETRANSMISSIONS,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     delayedAckMs: options.delayedAckMs ?? DEFAULT_DELAYED_ACK_MS,
+    messageInterleaving: options.messageInterleaving ?? true,
   };
   const ports = [options.localPort, options.remotePort];
   if (ports.some((port) => !Number.isInteger(port) || port < 0 || port > 0xffff))

@@ -39,6 +39,11 @@ export interface SctpAssociationOptions {
   heartbeatIntervalMs?: number;
   /** Delay of a SACK that nothing forces out sooner. Default 200 ms (§6.2). */
   delayedAckMs?: number;
+  /**
+   * Offer I-DATA and I-FORWARD-TSN (RFC 8260), used when the peer offers
+   * them too. Default true.
+   */
+  messageInterleaving?: boolean;
 }
 
 /** Per-message options of send(). */
@@ -69,6 +74,8 @@ export interface SctpAssociationEvents {
   open: [];
   /** A whole message arrived; data is the listener's to keep. */
   message: [streamId: number, ppid: number, data: Buffer];
+  /** Acknowledged user data left the send buffer: bufferedAmount (and some stream's bufferedAmountOf) went down. */
+  bufferedamountdecrease: [];
   /** Streams were reset: 'incoming' when the peer reset its side, 'outgoing' when our reset completed. */
   streamreset: [streamIds: number[], direction: 'incoming' | 'outgoing'];
   /** The association ended; error is set unless it ended by shutdown or by our own abort(). */
@@ -79,10 +86,24 @@ export interface SctpAssociationEvents {
 export interface SctpAssociationStats {
   packetsReceived: number;
   packetsSent: number;
-  /** Packets ignored whole: bad checksum, ports, tag, or undecodable. */
+  /** Packets ignored whole: bad checksum, ports, tag, or undecodable (the sum of the next three). */
   packetsDropped: number;
-  /** Chunks ignored inside accepted packets. */
+  /** Packets whose CRC32c did not match (§6.8). */
+  badChecksums: number;
+  /** Packets that did not decode: shorter than the common header, a chunk length below 4 or past the end, no chunk. */
+  malformedPackets: number;
+  /** Packets for other ports or with a verification tag that is not ours (§8.5). */
+  misaddressedPackets: number;
+  /** Chunks ignored inside accepted packets (unrecognized ones included). */
   chunksDropped: number;
+  /** Chunks of types we do not know, skipped or stopping the packet by their upper two bits (§3.2). */
+  unrecognizedChunks: number;
+  /** DATA chunks for a stream the peer may not send on, acknowledged and dropped (§6.5). */
+  invalidStreamChunks: number;
+  /** ERROR chunks sent: unrecognized chunk types, invalid stream ids (§3.3.10). */
+  errorChunksSent: number;
+  /** Protocol violations by the peer, each answered with an ABORT that ended the association. */
+  protocolViolations: number;
   dataChunksReceived: number;
   duplicateTsnsReceived: number;
   retransmissions: number;
@@ -102,7 +123,14 @@ export function emptySctpAssociationStats(): SctpAssociationStats {
     packetsReceived: 0,
     packetsSent: 0,
     packetsDropped: 0,
+    badChecksums: 0,
+    malformedPackets: 0,
+    misaddressedPackets: 0,
     chunksDropped: 0,
+    unrecognizedChunks: 0,
+    invalidStreamChunks: 0,
+    errorChunksSent: 0,
+    protocolViolations: 0,
     dataChunksReceived: 0,
     duplicateTsnsReceived: 0,
     retransmissions: 0,

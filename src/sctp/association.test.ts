@@ -104,7 +104,8 @@ function pair(link: LinkOptions = {}, options: Partial<SctpAssociationOptions> =
     for (let i = 0; i < copies; i++)
       clock.setTimer(() => peers[to]?.handlePacket(packet), delayMs + random() * jitterMs);
   };
-  const base = { timers: clock, cookieSecret: Buffer.alloc(32, 1), ...options };
+  // DATA chunks unless a test asks for I-DATA (association-i-data.test.ts covers that path).
+  const base = { timers: clock, cookieSecret: Buffer.alloc(32, 1), messageInterleaving: false, ...options };
   const a = new SctpAssociation({
     ...base,
     localPort: 5000,
@@ -235,6 +236,30 @@ describe('SctpAssociation', () => {
     expect(net.clock.runUntil(() => net.received.b.length === 1, 5_000)).toBe(true);
     expect(net.a.stats.t3Expirations).toBe(1);
     expect(net.received.b[0].data.toString()).toBe('hello');
+  });
+
+  it('fast-retransmits a lost packet once, not again while its copy is on the way', () => {
+    // One DATA packet lost in the middle of a window: SACKs for the packets sent before its
+    // retransmission keep reporting it missing until the copy arrives; counting those as new
+    // miss indications would resend it again (and again), each copy a duplicate at the peer.
+    let dataPackets = 0;
+    const net = pair({
+      delayMs: 20,
+      tamperAtoB: (packet) => {
+        const decoded = decodeSctpPacket(packet);
+        if (decoded.ok && decoded.value.chunks[0].type === 0 && ++dataPackets === 60) return undefined;
+        return packet;
+      },
+    });
+    net.a.connect();
+    net.clock.runUntil(net.open);
+    const message = Buffer.alloc(256 * 1024, 0x5a);
+    for (let i = 0; i < 4; i++) net.a.send(1, 53, message);
+    expect(net.clock.runUntil(() => net.received.b.length === 4, 30_000)).toBe(true);
+    expect(net.received.b.every((received) => received.data.equals(message))).toBe(true);
+    expect(net.a.stats.fastRetransmissions).toBe(1);
+    expect(net.a.stats.retransmissions).toBe(1);
+    expect(net.b.stats.duplicateTsnsReceived).toBe(0);
   });
 
   it('abandons messages past maxRetransmits with FORWARD TSN and keeps the association going', () => {

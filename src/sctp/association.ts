@@ -1,7 +1,8 @@
 /**
  * An SCTP association (RFC 9260) with the extensions WebRTC data channels
- * use: partial reliability (RFC 3758) and stream reset (RFC 6525). It is
- * transport-agnostic: packets come in through handlePacket() and leave
+ * use: partial reliability (RFC 3758), stream reset (RFC 6525) and, when
+ * both sides offer it, I-DATA (RFC 8260). A peer's protocol violation ends
+ * it with an ABORT naming the cause. It is transport-agnostic: packets come in through handlePacket() and leave
  * through the send callback, normally as DTLS application data (RFC 8261).
  * One path, no multihoming, no restart.
  *
@@ -41,8 +42,15 @@ import {
 import type { SctpChunk } from './chunk.js';
 import { decodeChunk } from './chunk.js';
 import { CHUNK_HEADER_SIZE, ChunkType, type RawChunk, unknownChunkAction } from './chunk-header.js';
-import type { DataChunk } from './data.js';
-import { type ErrorCause, unrecognizedChunkType, userInitiatedAbort } from './error-cause.js';
+import { DATA_HEADER_SIZE, type DataChunk } from './data.js';
+import {
+  type ErrorCause,
+  invalidStreamIdentifier,
+  noUserData,
+  protocolViolation,
+  unrecognizedChunkType,
+  userInitiatedAbort,
+} from './error-cause.js';
 import { SctpError } from './errors.js';
 import type { ForwardTsnChunk } from './forward-tsn.js';
 import {
@@ -57,6 +65,8 @@ import {
   randomNonZeroUint32,
   stateCookieFor,
 } from './handshake.js';
+import { I_DATA_HEADER_SIZE, type IDataChunk } from './i-data.js';
+import type { IForwardTsnChunk } from './i-forward-tsn.js';
 import type { InitChunk } from './init.js';
 import { decodeSctpPacket, encodeSctpPacketTo, sctpPacketSize } from './packet.js';
 import { bundleChunks } from './packet-bundler.js';
@@ -64,7 +74,7 @@ import { type ReConfigChunk, ReconfigResult } from './re-config.js';
 import { SctpReceiver } from './receiver.js';
 import { RtoEstimator } from './rto.js';
 import type { SackChunk } from './sack.js';
-import { type PendingMessage, SctpSender } from './sender.js';
+import { type PendingMessage, SctpSender, type UserDataChunk } from './sender.js';
 import { tsnAdd, tsnLt } from './serial.js';
 import { decodeStateCookie, encodeStateCookie } from './state-cookie.js';
 import { StreamResetState } from './stream-reset.js';
@@ -95,7 +105,11 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
   #localTag = 0;
   #peerTag = 0;
   #outboundStreamCount = MAX_STREAMS;
+  /** Streams the peer may send on: our inbound streams capped by its outbound ones (§5.1.1). */
+  #inboundStreamCount = MAX_STREAMS;
   #peerReconfig = false;
+  /** Both sides offered I-DATA: user messages travel in I-DATA chunks (RFC 8260 §2.2.1). */
+  #interleaving = false;
 
   readonly #sender: SctpSender;
   readonly #receiver: SctpReceiver;
@@ -158,9 +172,19 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
     return this.#sender.bufferedAmount;
   }
 
+  /** Bytes of user data on one stream queued or sent and not yet acknowledged. */
+  bufferedAmountOf(streamId: number): number {
+    return this.#sender.bufferedAmountOf(streamId);
+  }
+
   /** Largest message send() accepts. */
   get maxMessageSize(): number {
     return this.#config.maxMessageSize;
+  }
+
+  /** True once both sides offered I-DATA and user messages travel in I-DATA chunks (RFC 8260). */
+  get messageInterleaving(): boolean {
+    return this.#interleaving;
   }
 
   /** Current retransmission timeout in ms. */
@@ -186,6 +210,7 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
       this.#sender.nextTsn,
       this.#config.receiveBufferSize,
       undefined,
+      this.#config.messageInterleaving,
     );
     this.#handshakeAttempts = 0;
     this.#sendPacket([this.#handshakeChunk], 0);
@@ -242,8 +267,8 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
       throw new SctpError('ERR_SCTP_INVALID_STATE', 'association', `resetStreams() in state ${this.#state}`);
     if (!this.#peerReconfig)
       throw new SctpError('ERR_SCTP_INVALID_STATE', 'association', 'the peer does not support RE-CONFIG');
-    if (!this.#streamReset.request(streamIds)) return;
-    this.#streamReset.startNext(tsnAdd(this.#sender.nextTsn, -1));
+    if (!this.#streamReset.request(streamIds, tsnAdd(this.#sender.nextTsn, -1))) return;
+    this.#streamReset.startNext(this.#sender.cumulativeTsnAck);
     this.#flush();
   }
 
@@ -283,30 +308,42 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
     const decoded = decodeSctpPacket(buf);
     if (!decoded.ok) {
       this.stats.packetsDropped++;
+      if (decoded.error.code === 'ERR_SCTP_BAD_CHECKSUM') this.stats.badChecksums++;
+      else this.stats.malformedPackets++;
       return;
     }
     const packet = decoded.value;
+    if (packet.chunks.length === 0) {
+      this.stats.packetsDropped++;
+      this.stats.malformedPackets++;
+      return;
+    }
     if (
       packet.destinationPort !== this.#options.localPort ||
       packet.sourcePort !== this.#options.remotePort ||
-      packet.chunks.length === 0
+      !this.#verificationTagAccepted(packet.verificationTag, packet.chunks)
     ) {
       this.stats.packetsDropped++;
-      return;
-    }
-    if (!this.#verificationTagAccepted(packet.verificationTag, packet.chunks)) {
-      this.stats.packetsDropped++;
+      this.stats.misaddressedPackets++;
       return;
     }
     let dataSeen = false;
     let immediateSack = false;
     const hadGaps = this.#receiver.hasGaps;
+    /** Causes for one ERROR chunk answering this packet. */
     const unrecognized: ErrorCause[] = [];
     for (let index = 0; index < packet.chunks.length; index++) {
       if (this.#isClosed()) return;
       const raw = packet.chunks[index];
       const chunk = decodeChunk(raw);
       if (!chunk.ok) {
+        if (isEmptyUserDataChunk(raw) && this.#isEstablishedLike()) {
+          // RFC 9260 §6.2: a DATA chunk without user data MUST be answered with an ABORT.
+          const tsn =
+            ((raw.value[0] << 24) | (raw.value[1] << 16) | (raw.value[2] << 8) | raw.value[3]) >>> 0;
+          this.#abortForViolation(noUserData(tsn), `${describeChunk(raw.type)} chunk without user data`);
+          return;
+        }
         this.stats.chunksDropped++;
         continue;
       }
@@ -316,20 +353,38 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
         const action = unknownChunkAction(value.type);
         if (action.report) unrecognized.push(unrecognizedChunkType(rawChunkBytes(raw)));
         this.stats.chunksDropped++;
+        this.stats.unrecognizedChunks++;
         if (action.stop) break;
         continue;
       }
-      if (value.kind === 'data') {
+      if (value.kind === 'data' || value.kind === 'i-data') {
+        if (this.#isEstablishedLike() && (value.kind === 'i-data') !== this.#interleaving) {
+          // RFC 8260 §2.2.1: one kind of user-data chunk per association, as negotiated.
+          const expected = this.#interleaving ? 'I-DATA' : 'DATA';
+          this.#abortForViolation(
+            protocolViolation(`${describeChunk(raw.type)} chunk where ${expected} was negotiated`),
+            `${describeChunk(raw.type)} chunk where ${expected} was negotiated`,
+          );
+          return;
+        }
         dataSeen = true;
-        if (this.#onData(value)) immediateSack = true;
+        const validStream = value.streamId < this.#inboundStreamCount;
+        if (!validStream && this.#isEstablishedLike()) {
+          // §6.5: acknowledge the TSN as usual, report an Invalid Stream Identifier, drop the data.
+          this.stats.invalidStreamChunks++;
+          unrecognized.push(invalidStreamIdentifier(value.streamId));
+        }
+        if (this.#onData(value, validStream)) immediateSack = true;
         continue;
       }
       // Chunks that must travel alone or first (§6.10) end the packet for us.
       if (!this.#onControlChunk(value, index, packet.verificationTag)) break;
     }
     if (this.#isClosed()) return;
-    if (unrecognized.length > 0 && this.#peerTag !== 0)
+    if (unrecognized.length > 0 && this.#peerTag !== 0) {
+      this.stats.errorChunksSent++;
       this.#sendPacket([{ kind: 'error', reflectedTag: false, causes: unrecognized }]);
+    }
     if (dataSeen) {
       this.#performDeferredReset();
       this.#packetsSinceSack++;
@@ -358,7 +413,7 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
   }
 
   /** Handles one control chunk; returns false when the rest of the packet is to be ignored. */
-  #onControlChunk(chunk: Exclude<SctpChunk, DataChunk>, index: number, tag: number): boolean {
+  #onControlChunk(chunk: Exclude<SctpChunk, UserDataChunk>, index: number, tag: number): boolean {
     switch (chunk.kind) {
       case 'init':
         this.#onInit(chunk);
@@ -405,14 +460,21 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
         if (this.#state === 'shutdown-ack-sent') this.#close(undefined);
         return false;
       case 'forward-tsn':
-        if (this.#isEstablishedLike()) this.#onForwardTsn(chunk);
+      case 'i-forward-tsn':
+        if (!this.#isEstablishedLike()) return true;
+        if ((chunk.kind === 'i-forward-tsn') !== this.#interleaving) {
+          // RFC 8260 §2.3.1: I-FORWARD-TSN goes with I-DATA, FORWARD TSN with DATA.
+          const name = chunk.kind === 'i-forward-tsn' ? 'I-FORWARD-TSN' : 'FORWARD TSN';
+          this.#abortForViolation(
+            protocolViolation(`${name} chunk that does not match the negotiated data chunk`),
+            `${name} chunk that does not match the negotiated data chunk`,
+          );
+          return false;
+        }
+        this.#onForwardTsn(chunk);
         return true;
       case 're-config':
         if (this.#isEstablishedLike()) this.#onReconfig(chunk);
-        return true;
-      case 'i-data':
-        // I-DATA was not negotiated (we never list it), so it is a protocol violation; ignore it.
-        this.stats.chunksDropped++;
         return true;
       case 'unknown':
         return true;
@@ -472,6 +534,7 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
       localInitialTsn,
       this.#config.receiveBufferSize,
       cookie,
+      this.#config.messageInterleaving,
     );
     this.#sendPacket([initAck], init.initiateTag);
   }
@@ -539,11 +602,15 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
 
   #adoptPeer(peer: PeerParameters): void {
     this.#peerTag = peer.peerTag;
-    this.#receiver.init(peer.peerInitialTsn);
+    this.#interleaving = this.#config.messageInterleaving && peer.peerIData;
+    this.#receiver.init(peer.peerInitialTsn, this.#interleaving);
     this.#streamReset.setExpectedPeerRequest(peer.peerInitialTsn);
     this.#outboundStreamCount = Math.min(MAX_STREAMS, peer.peerInboundStreams);
+    this.#inboundStreamCount = Math.min(MAX_STREAMS, peer.peerOutboundStreams);
     this.#peerReconfig = peer.peerReconfig;
-    this.#sender.adoptPeer(peer.peerReceiverWindow, peer.peerForwardTsn);
+    // With I-DATA, abandoned messages are skipped by I-FORWARD-TSN only (RFC 8260 §2.3.1).
+    const skipping = this.#interleaving ? peer.peerIForwardTsn : peer.peerForwardTsn;
+    this.#sender.adoptPeer(peer.peerReceiverWindow, skipping, this.#interleaving);
   }
 
   #setLocalInitialTsn(tsn: number): void {
@@ -573,8 +640,8 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
 
   // ------------------------------------------------------------- receive data
 
-  /** Takes one DATA chunk; returns true when it calls for an immediate SACK. */
-  #onData(chunk: DataChunk): boolean {
+  /** Takes one DATA or I-DATA chunk (only its TSN unless deliverable); returns true when it calls for an immediate SACK. */
+  #onData(chunk: DataChunk | IDataChunk, deliverable: boolean): boolean {
     if (
       !this.#isEstablishedLike() ||
       this.#state === 'shutdown-received' ||
@@ -583,7 +650,7 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
       this.stats.chunksDropped++;
       return false;
     }
-    return this.#receiver.onData(chunk);
+    return this.#receiver.onData(chunk, deliverable);
   }
 
   #deliver(streamId: number, ppid: number, data: Buffer): void {
@@ -591,7 +658,7 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
     this.#safeEmit('message', streamId, ppid, data);
   }
 
-  #onForwardTsn(chunk: ForwardTsnChunk): void {
+  #onForwardTsn(chunk: ForwardTsnChunk | IForwardTsnChunk): void {
     this.#sackPending = true;
     if (this.#receiver.onForwardTsn(chunk)) this.#performDeferredReset();
   }
@@ -605,6 +672,7 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
   // -------------------------------------------------------------- send data
 
   #onSack(sack: SackChunk): void {
+    const bufferedBefore = this.#sender.bufferedAmount;
     const outcome = this.#sender.onSack(sack);
     if (outcome === 'ignored') return;
     if (outcome === 'advanced') {
@@ -615,7 +683,11 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
       this.#t3.stop();
     }
     this.#sender.updateAdvancedPeerAckPoint();
+    // A stream reset request waits for the data sent before it to be acknowledged (StreamResetState.startNext).
+    if (outcome === 'advanced' && this.#streamReset.waiting)
+      this.#streamReset.startNext(this.#sender.cumulativeTsnAck);
     this.#checkShutdownProgress();
+    if (this.#sender.bufferedAmount < bufferedBefore) this.#safeEmit('bufferedamountdecrease');
   }
 
   #onT3Expiry(): void {
@@ -629,6 +701,16 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
     this.#sender.onRetransmissionTimeout();
     this.#flush();
     if (!this.#t3.running && this.#sender.hasOutstanding()) this.#t3.start(this.#rto.rtoMs);
+  }
+
+  /**
+   * Ends the association over the peer's protocol violation: an ABORT with
+   * the cause (§9.1), then 'close' with ERR_SCTP_PROTOCOL_VIOLATION.
+   */
+  #abortForViolation(cause: ErrorCause, message: string): void {
+    this.stats.protocolViolations++;
+    if (this.#peerTag !== 0) this.#sendPacket([{ kind: 'abort', reflectedTag: false, causes: [cause] }]);
+    this.#close(new SctpError('ERR_SCTP_PROTOCOL_VIOLATION', 'association', message));
   }
 
   #abortForTimeout(): void {
@@ -672,7 +754,7 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
   }
 
   /** New and retransmitted DATA due now; a FORWARD TSN that abandoning messages called for goes out first. */
-  #collectData(): DataChunk[] {
+  #collectData(): UserDataChunk[] {
     if (this.#state === 'shutdown-ack-sent') return [];
     const { data, forwardTsn } = this.#sender.collectData();
     if (forwardTsn) {
@@ -744,8 +826,11 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
     for (const parameter of chunk.parameters) {
       switch (parameter.kind) {
         case 'outgoing-ssn-reset':
-          // RFC 6525 §5.2.2: perform now if everything up to the sender's last TSN has arrived, else later.
-          if (this.#streamReset.onIncomingRequest(parameter) && !this.#performDeferredReset())
+          // RFC 6525 §5.2.2: perform now if everything up to the sender's last TSN has arrived, else
+          // later, holding back what the peer sent on those streams after it (E2).
+          if (!this.#streamReset.onIncomingRequest(parameter)) break;
+          this.#receiver.holdAfterReset(parameter.streamIds, parameter.senderLastAssignedTsn);
+          if (!this.#performDeferredReset())
             this.#streamReset.respond(parameter.requestSequenceNumber, ReconfigResult.InProgress);
           break;
         case 'response':
@@ -783,7 +868,7 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
     // Messages sent on the streams meanwhile go out now, numbered from SSN 0.
     this.#sender.releaseHeld((streamId) => this.#streamReset.isResetting(streamId));
     if (completed.performed) this.#safeEmit('streamreset', completed.streamIds, 'outgoing');
-    this.#streamReset.startNext(tsnAdd(this.#sender.nextTsn, -1));
+    this.#streamReset.startNext(this.#sender.cumulativeTsnAck);
   }
 
   // --------------------------------------------------------------- shutdown
@@ -881,6 +966,18 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
       this.stats.internalErrors++;
     }
   }
+}
+
+/** A DATA or I-DATA chunk whose value stops at the end of its header: no user data (RFC 9260 §6.2). */
+function isEmptyUserDataChunk(raw: RawChunk): boolean {
+  return (
+    (raw.type === ChunkType.Data && raw.value.length === DATA_HEADER_SIZE - CHUNK_HEADER_SIZE) ||
+    (raw.type === ChunkType.IData && raw.value.length === I_DATA_HEADER_SIZE - CHUNK_HEADER_SIZE)
+  );
+}
+
+function describeChunk(type: number): string {
+  return type === ChunkType.IData ? 'I-DATA' : 'DATA';
 }
 
 /** The bytes of a raw chunk, header included, for an Unrecognized Chunk Type cause. */

@@ -19,7 +19,7 @@ import { checkRoom, SctpError, type SctpErrorSite, type SctpResult, sctpFail } f
 /** Size of the chunk header. */
 export const CHUNK_HEADER_SIZE = 4;
 
-/** Chunk types used by WebRTC (RFC 9260 §3.2, RFC 3758 §3.2, RFC 6525 §3.1, RFC 8260 §2.1). */
+/** Chunk types used by WebRTC (RFC 9260 §3.2, RFC 3758 §3.2, RFC 6525 §3.1, RFC 8260 §2.1, §2.3.1). */
 export const ChunkType = {
   Data: 0,
   Init: 1,
@@ -37,6 +37,7 @@ export const ChunkType = {
   IData: 64,
   ReConfig: 130,
   ForwardTsn: 192,
+  IForwardTsn: 194,
 } as const;
 
 /** A chunk as found in a packet: its type, flags and value, undecoded. */

@@ -13,6 +13,12 @@ import { decodeFlagChunk, encodeFlagChunkTo, type FlagChunk, flagChunkSize } fro
 import { decodeForwardTsn, encodeForwardTsnTo, type ForwardTsnChunk, forwardTsnSize } from './forward-tsn.js';
 import { decodeHeartbeat, encodeHeartbeatTo, type HeartbeatChunk, heartbeatSize } from './heartbeat.js';
 import { decodeIData, encodeIDataTo, type IDataChunk, iDataSize } from './i-data.js';
+import {
+  decodeIForwardTsn,
+  encodeIForwardTsnTo,
+  type IForwardTsnChunk,
+  iForwardTsnSize,
+} from './i-forward-tsn.js';
 import { decodeInit, encodeInitTo, type InitChunk, initSize } from './init.js';
 import { decodeReConfig, encodeReConfigTo, type ReConfigChunk, reConfigSize } from './re-config.js';
 import { decodeSack, encodeSackTo, type SackChunk, sackSize } from './sack.js';
@@ -41,6 +47,7 @@ export type SctpChunk =
   | FlagChunk
   | CookieEchoChunk
   | ForwardTsnChunk
+  | IForwardTsnChunk
   | ReConfigChunk
   | UnknownChunk;
 
@@ -72,6 +79,8 @@ export function decodeChunk(raw: RawChunk): SctpResult<SctpChunk> {
       return decodeCookieEcho(raw);
     case ChunkType.ForwardTsn:
       return decodeForwardTsn(raw);
+    case ChunkType.IForwardTsn:
+      return decodeIForwardTsn(raw);
     case ChunkType.ReConfig:
       return decodeReConfig(raw);
     default:
@@ -107,6 +116,8 @@ export function chunkSize(chunk: SctpChunk): number {
       return cookieEchoSize(chunk);
     case 'forward-tsn':
       return forwardTsnSize(chunk);
+    case 'i-forward-tsn':
+      return iForwardTsnSize(chunk);
     case 're-config':
       return reConfigSize(chunk);
     case 'unknown':
@@ -142,6 +153,8 @@ export function encodeChunkTo(buf: Uint8Array, offset: number, chunk: SctpChunk)
       return encodeCookieEchoTo(buf, offset, chunk);
     case 'forward-tsn':
       return encodeForwardTsnTo(buf, offset, chunk);
+    case 'i-forward-tsn':
+      return encodeIForwardTsnTo(buf, offset, chunk);
     case 're-config':
       return encodeReConfigTo(buf, offset, chunk);
     case 'unknown':

@@ -178,6 +178,68 @@ describe('DataChannelManager', () => {
     expect(serverPpids).toEqual([DataChannelPpid.String]);
   }, 15_000);
 
+  it('counts bufferedAmount per channel until acked, and fires bufferedamountlow once it falls to the threshold', async () => {
+    const { client, server } = await pair();
+    const bulk = client.createDataChannel('bulk', { negotiated: true, id: 10 });
+    const other = client.createDataChannel('other', { negotiated: true, id: 12 });
+    const peer = server.createDataChannel('bulk', { negotiated: true, id: 10 });
+    expect(bulk.bufferedAmount).toBe(0);
+    expect(bulk.bufferedAmountLowThreshold).toBe(0);
+    expect(() => {
+      bulk.bufferedAmountLowThreshold = -1;
+    }).toThrow(TypeError);
+    bulk.bufferedAmountLowThreshold = 16 * 1024;
+
+    const lows: number[] = [];
+    bulk.on('bufferedamountlow', () => lows.push(bulk.bufferedAmount));
+    const low = once(bulk, 'bufferedamountlow');
+    const received = nextMessages(peer, 8);
+    for (let i = 0; i < 8; i++) bulk.send(Buffer.alloc(8 * 1024, i));
+    // Counted at send(), before anything left, and only on its own stream.
+    expect(bulk.bufferedAmount).toBe(64 * 1024);
+    expect(other.bufferedAmount).toBe(0);
+    expect(lows).toEqual([]);
+
+    await Promise.all([received, low]);
+    expect(lows.length).toBe(1);
+    expect(lows[0]).toBeLessThanOrEqual(16 * 1024);
+    // Everything is acknowledged in the end.
+    while (bulk.bufferedAmount > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // A send that stays at or below the threshold never fires it.
+    other.bufferedAmountLowThreshold = 1024;
+    const otherLows: number[] = [];
+    other.on('bufferedamountlow', () => otherLows.push(other.bufferedAmount));
+    other.send('small');
+    expect(other.bufferedAmount).toBe(5);
+    while (other.bufferedAmount > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(otherLows).toEqual([]);
+    // The event does not repeat while bufferedAmount stays low.
+    expect(lows.length).toBe(1);
+  }, 15_000);
+
+  it('lets a bufferedamountlow listener send again: backpressure moves a large transfer', async () => {
+    const { client, server } = await pair();
+    const channel = client.createDataChannel('pump', { negotiated: true, id: 20 });
+    const peer = server.createDataChannel('pump', { negotiated: true, id: 20 });
+    const total = 48;
+    const highWater = 32 * 1024;
+    channel.bufferedAmountLowThreshold = 8 * 1024;
+    let sent = 0;
+    let highest = 0;
+    const pump = (): void => {
+      while (sent < total && channel.bufferedAmount < highWater) channel.send(Buffer.alloc(4096, sent++));
+      highest = Math.max(highest, channel.bufferedAmount);
+    };
+    channel.on('bufferedamountlow', pump);
+    const received = nextMessages(peer, total);
+    pump();
+    const messages = await received;
+    expect(messages.map((data) => (data as Buffer)[0])).toEqual(Array.from({ length: total }, (_, i) => i));
+    // The sender never ran far ahead of the peer's acknowledgements.
+    expect(highest).toBeLessThan(highWater + 4096);
+  }, 15_000);
+
   it('refuses bad options', async () => {
     const { client } = await pair();
     expect(() => client.createDataChannel('x'.repeat(65536))).toThrow(TypeError);

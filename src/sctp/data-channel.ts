@@ -66,6 +66,8 @@ export interface DataChannelEvents {
   open: [];
   /** A whole message: a string for PPIDs 51/56, a Buffer (the listener's to keep) for 53/57. */
   message: [data: string | Buffer];
+  /** bufferedAmount fell from above bufferedAmountLowThreshold to at or below it, as acknowledgements came in. */
+  bufferedamountlow: [];
   /** Both directions are reset, or the association ended. */
   close: [];
 }
@@ -75,6 +77,10 @@ interface ChannelLink {
   send(channel: DataChannel, ppid: number, data: Uint8Array): void;
   close(channel: DataChannel): void;
   maxMessageSize(): number;
+  /** The channel's stream's unacknowledged bytes. */
+  bufferedAmount(channel: DataChannel): number;
+  /** Asks for a check against the low threshold as acknowledgements come in. */
+  watchBufferedAmount(channel: DataChannel): void;
 }
 
 /** One data channel on one SCTP stream. */
@@ -90,6 +96,7 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
   readonly priority: number;
   readonly #link: ChannelLink;
   #state: DataChannelState = 'connecting';
+  #bufferedAmountLowThreshold = 0;
   /** Counters. */
   readonly stats = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 };
 
@@ -110,6 +117,27 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
   /** Current state. */
   get readyState(): DataChannelState {
     return this.#state;
+  }
+
+  /**
+   * Bytes sent on the channel and not yet acknowledged by the peer, as
+   * RTCDataChannel.bufferedAmount: what send() queued, whether or not it
+   * has left yet. (The DCEP OPEN travels on the stream too and counts until acked.)
+   */
+  get bufferedAmount(): number {
+    return this.#link.bufferedAmount(this);
+  }
+
+  /** The level at or below which 'bufferedamountlow' fires. Default 0. */
+  get bufferedAmountLowThreshold(): number {
+    return this.#bufferedAmountLowThreshold;
+  }
+
+  /** Throws TypeError unless a non-negative integer. */
+  set bufferedAmountLowThreshold(bytes: number) {
+    if (!Number.isInteger(bytes) || bytes < 0)
+      throw new TypeError('bufferedAmountLowThreshold is a non-negative integer');
+    this.#bufferedAmountLowThreshold = bytes;
   }
 
   /** The SCTP send options of this channel's messages. */
@@ -146,6 +174,12 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
     else this.#link.send(this, isString ? DataChannelPpid.String : DataChannelPpid.Binary, bytes);
     this.stats.messagesSent++;
     this.stats.bytesSent += bytes.length;
+    if (this.bufferedAmount > this.#bufferedAmountLowThreshold) this.#link.watchBufferedAmount(this);
+  }
+
+  /** @internal */
+  emitBufferedAmountLow(): void {
+    if (this.#state !== 'closed') this.#safeEmit('bufferedamountlow');
   }
 
   /** Starts closing: resets the outgoing stream; 'close' follows the peer's reset. Idempotent. */
@@ -229,6 +263,8 @@ export class DataChannelManager extends EventEmitter<DataChannelManagerEvents> {
   readonly #pending: DataChannel[] = [];
   /** Channels that sent OPEN and wait for ACK. */
   readonly #awaitingAck = new Set<number>();
+  /** Channels whose bufferedAmount is above their low threshold: checked as acknowledgements come in. */
+  readonly #aboveLowThreshold = new Set<DataChannel>();
   #nextId: number;
   #closed = false;
 
@@ -240,6 +276,7 @@ export class DataChannelManager extends EventEmitter<DataChannelManagerEvents> {
     association.on('open', () => this.#onAssociationOpen());
     association.on('message', (streamId, ppid, data) => this.#onMessage(streamId, ppid, data));
     association.on('streamreset', (ids, direction) => this.#onStreamReset(ids, direction));
+    association.on('bufferedamountdecrease', () => this.#onBufferedAmountDecrease());
     association.on('close', () => this.close());
   }
 
@@ -301,6 +338,7 @@ export class DataChannelManager extends EventEmitter<DataChannelManagerEvents> {
     this.#closing.clear();
     this.#pending.length = 0;
     this.#awaitingAck.clear();
+    this.#aboveLowThreshold.clear();
     for (const channel of channels) channel.setState('closed');
   }
 
@@ -320,7 +358,24 @@ export class DataChannelManager extends EventEmitter<DataChannelManagerEvents> {
       send: (channel, ppid, data) => this.#association.send(channel.id, ppid, data, channel.sendOptions),
       close: (channel) => this.#requestReset(channel),
       maxMessageSize: () => this.maxMessageSize,
+      bufferedAmount: (channel) => this.#association.bufferedAmountOf(channel.id),
+      watchBufferedAmount: (channel) => {
+        if (this.#channels.get(channel.id) === channel) this.#aboveLowThreshold.add(channel);
+      },
     };
+  }
+
+  /**
+   * Fires 'bufferedamountlow' on the channels that fell to their threshold.
+   * Over a copy: a listener that sends again puts its channel back in the set.
+   */
+  #onBufferedAmountDecrease(): void {
+    if (this.#aboveLowThreshold.size === 0) return;
+    for (const channel of [...this.#aboveLowThreshold]) {
+      if (channel.bufferedAmount > channel.bufferedAmountLowThreshold) continue;
+      this.#aboveLowThreshold.delete(channel);
+      channel.emitBufferedAmountLow();
+    }
   }
 
   /** Sends the OPEN (RFC 8832 §6: reliable and ordered), or opens a negotiated channel. */
@@ -458,6 +513,7 @@ export class DataChannelManager extends EventEmitter<DataChannelManagerEvents> {
     if (this.#channels.get(channel.id) === channel) this.#channels.delete(channel.id);
     this.#closing.delete(channel.id);
     this.#awaitingAck.delete(channel.id);
+    this.#aboveLowThreshold.delete(channel);
     channel.setState('closed');
   }
 }

@@ -20,14 +20,7 @@
  * U marks an unordered message, B and E its first and last fragment, I asks
  * the receiver to acknowledge at once. A DATA chunk carries at least one byte.
  */
-import {
-  CHUNK_HEADER_SIZE,
-  ChunkType,
-  padded,
-  type RawChunk,
-  viewOf,
-  writeChunkHeader,
-} from './chunk-header.js';
+import { CHUNK_HEADER_SIZE, ChunkType, padded, type RawChunk, writeChunkHeader } from './chunk-header.js';
 import { SctpError, type SctpResult, sctpFail } from './errors.js';
 
 /** Size of the DATA chunk header, chunk header included. */
@@ -98,17 +91,22 @@ export function decodeData(raw: RawChunk): SctpResult<DataChunk> {
   // §3.3.1: a DATA chunk without user data is a protocol violation.
   if (raw.value.length === bodySize)
     return sctpFail('ERR_SCTP_BAD_FORMAT', 'data', 'DATA chunk without user data', DATA_HEADER_SIZE);
-  const view = viewOf(raw.value);
+  // Every DATA chunk received comes through here: plain byte reads, no DataView, no spread.
+  const value = raw.value;
+  const flags = raw.flags;
   return {
     ok: true,
     value: {
       kind: 'data',
-      ...dataFlagsOf(raw.flags),
-      tsn: view.getUint32(0),
-      streamId: view.getUint16(4),
-      streamSequenceNumber: view.getUint16(6),
-      ppid: view.getUint32(8),
-      userData: raw.value.subarray(bodySize),
+      unordered: (flags & DataFlags.Unordered) !== 0,
+      beginning: (flags & DataFlags.Beginning) !== 0,
+      ending: (flags & DataFlags.End) !== 0,
+      immediate: (flags & DataFlags.Immediate) !== 0,
+      tsn: ((value[0] << 24) | (value[1] << 16) | (value[2] << 8) | value[3]) >>> 0,
+      streamId: (value[4] << 8) | value[5],
+      streamSequenceNumber: (value[6] << 8) | value[7],
+      ppid: ((value[8] << 24) | (value[9] << 16) | (value[10] << 8) | value[11]) >>> 0,
+      userData: value.subarray(bodySize),
     },
   };
 }

@@ -89,6 +89,20 @@ export function protocolViolation(description: string): ErrorCause {
   return { code: ErrorCauseCode.ProtocolViolation, info: Buffer.from(description.slice(0, 256), 'utf8') };
 }
 
+/** A No User Data cause (§3.3.10.9) naming the TSN of the empty DATA chunk. */
+export function noUserData(tsn: number): ErrorCause {
+  const info = Buffer.alloc(4);
+  info.writeUInt32BE(tsn >>> 0, 0);
+  return { code: ErrorCauseCode.NoUserData, info };
+}
+
+/** An Invalid Stream Identifier cause (§3.3.10.1): the stream id and two reserved bytes. */
+export function invalidStreamIdentifier(streamId: number): ErrorCause {
+  const info = Buffer.alloc(4);
+  info.writeUInt16BE(streamId & 0xffff, 0);
+  return { code: ErrorCauseCode.InvalidStreamIdentifier, info };
+}
+
 /** An Unrecognized Chunk Type cause (§3.3.10.6) carrying the whole chunk, header included. */
 export function unrecognizedChunkType(chunkBytes: Uint8Array): ErrorCause {
   return { code: ErrorCauseCode.UnrecognizedChunkType, info: chunkBytes };

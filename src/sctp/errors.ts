@@ -10,6 +10,7 @@ export type SctpErrorCode =
   | 'ERR_SCTP_INVALID_STATE'
   | 'ERR_SCTP_MESSAGE_TOO_LARGE'
   | 'ERR_SCTP_ABORTED'
+  | 'ERR_SCTP_PROTOCOL_VIOLATION'
   | 'ERR_SCTP_TIMEOUT';
 
 /** Where a failure happened: the wire structure or the operation being processed. */

@@ -18,9 +18,14 @@ export interface PeerParameters {
   peerTag: number;
   peerInitialTsn: number;
   peerReceiverWindow: number;
+  peerOutboundStreams: number;
   peerInboundStreams: number;
   peerForwardTsn: boolean;
   peerReconfig: boolean;
+  /** The peer listed I-DATA (RFC 8260 §2.2.1). */
+  peerIData: boolean;
+  /** The peer listed I-FORWARD-TSN (RFC 8260 §2.3.1). */
+  peerIForwardTsn: boolean;
 }
 
 /** Our side of the association, as written into a State Cookie. */
@@ -45,13 +50,18 @@ export function randomInitialTsn(): number {
   return randomBytes(4).readUInt32BE(0);
 }
 
-/** Our INIT or INIT ACK: all streams, our receive window, FORWARD TSN and RE-CONFIG announced. */
+/**
+ * Our INIT or INIT ACK: all streams, our receive window, FORWARD TSN and
+ * RE-CONFIG announced, and I-DATA with I-FORWARD-TSN when we offer message
+ * interleaving (RFC 8260 §2.2.1, §2.3.1).
+ */
 export function buildInitChunk(
   kind: 'init' | 'init-ack',
   localTag: number,
   initialTsn: number,
   receiveWindow: number,
   stateCookie: Uint8Array | undefined,
+  interleaving = false,
 ): InitChunk {
   return {
     kind,
@@ -62,7 +72,9 @@ export function buildInitChunk(
     initialTsn,
     stateCookie,
     forwardTsnSupported: true,
-    supportedExtensions: [ChunkType.ForwardTsn, ChunkType.ReConfig],
+    supportedExtensions: interleaving
+      ? [ChunkType.ForwardTsn, ChunkType.ReConfig, ChunkType.IData, ChunkType.IForwardTsn]
+      : [ChunkType.ForwardTsn, ChunkType.ReConfig],
     otherParameters: [],
   };
 }
@@ -83,9 +95,12 @@ export function peerParametersOf(init: InitChunk): PeerParameters {
     peerTag: init.initiateTag,
     peerInitialTsn: init.initialTsn,
     peerReceiverWindow: init.advertisedReceiverWindowCredit,
+    peerOutboundStreams: init.outboundStreams,
     peerInboundStreams: init.inboundStreams,
     peerForwardTsn: peerSupportsForwardTsn(init),
     peerReconfig: peerSupportsReconfig(init),
+    peerIData: peerLists(init, ChunkType.IData),
+    peerIForwardTsn: peerLists(init, ChunkType.IForwardTsn),
   };
 }
 
@@ -104,6 +119,8 @@ export function stateCookieFor(init: InitChunk, local: LocalCookieParameters): S
     remotePort: local.remotePort,
     peerForwardTsn: peerSupportsForwardTsn(init),
     peerReconfig: peerSupportsReconfig(init),
+    peerIData: peerLists(init, ChunkType.IData),
+    peerIForwardTsn: peerLists(init, ChunkType.IForwardTsn),
   };
 }
 
@@ -127,6 +144,10 @@ export function cookieAccepted(
 
 function peerSupportsForwardTsn(init: InitChunk): boolean {
   return init.forwardTsnSupported || (init.supportedExtensions?.includes(ChunkType.ForwardTsn) ?? false);
+}
+
+function peerLists(init: InitChunk, chunkType: number): boolean {
+  return init.supportedExtensions?.includes(chunkType) ?? false;
 }
 
 function peerSupportsReconfig(init: InitChunk): boolean {

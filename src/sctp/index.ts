@@ -14,6 +14,7 @@ export * from './flag-chunk.js';
 export * from './forward-tsn.js';
 export * from './heartbeat.js';
 export * from './i-data.js';
+export * from './i-forward-tsn.js';
 export * from './init.js';
 export * from './packet.js';
 export * from './parameter.js';

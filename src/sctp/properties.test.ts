@@ -93,6 +93,13 @@ const chunkArbitrary: fc.Arbitrary<SctpChunk> = fc.oneof(
     streams: fc.array(fc.record({ streamId: u16, streamSequenceNumber: u16 }), { maxLength: 6 }),
   }),
   fc.record({
+    kind: fc.constant('i-forward-tsn' as const),
+    newCumulativeTsn: u32,
+    streams: fc.array(fc.record({ streamId: u16, unordered: fc.boolean(), messageId: u32 }), {
+      maxLength: 6,
+    }),
+  }),
+  fc.record({
     kind: fc.constant('re-config' as const),
     parameters: fc.array(
       fc.oneof(
@@ -206,6 +213,8 @@ describe('SCTP codec properties', () => {
           remotePort: u16,
           peerForwardTsn: fc.boolean(),
           peerReconfig: fc.boolean(),
+          peerIData: fc.boolean(),
+          peerIForwardTsn: fc.boolean(),
         }),
         fc.integer({ min: 0, max: STATE_COOKIE_SIZE - 1 }),
         (cookie, flip) => {

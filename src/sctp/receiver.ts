@@ -2,15 +2,18 @@
  * The receiving half of an SCTP association: TSN tracking with gap blocks
  * and duplicates (RFC 9260 §6.2), reassembly of fragmented messages (§6.9)
  * and ordered or unordered delivery per stream (§6.5, §6.6), SACK
- * generation (§3.3.4, §6.2), FORWARD TSN handling (RFC 3758 §3.6) and the
- * receiver's part of an incoming stream reset (RFC 6525 §5.2.2).
+ * generation (§3.3.4, §6.2), FORWARD TSN handling (RFC 3758 §3.6), I-DATA
+ * reassembly by message identifier and I-FORWARD-TSN (RFC 8260 §2.1, §2.3)
+ * and the receiver's part of an incoming stream reset (RFC 6525 §5.2.2).
  */
 import type { SctpAssociationStats } from './association-types.js';
 import type { DataChunk } from './data.js';
 import type { ForwardTsnChunk } from './forward-tsn.js';
+import type { IDataChunk } from './i-data.js';
+import type { IForwardTsnChunk } from './i-forward-tsn.js';
 import { COMMON_HEADER_SIZE } from './packet.js';
 import { type GapAckBlock, SACK_HEADER_SIZE, type SackChunk } from './sack.js';
-import { ssnLt, tsnAdd, tsnDiff, tsnGt, tsnLte } from './serial.js';
+import { ssnLt, tsnAdd, tsnDiff, tsnGt, tsnLt, tsnLte } from './serial.js';
 
 /** Duplicate TSNs reported per SACK; more tells the sender nothing new. */
 const MAX_REPORTED_DUPLICATES = 16;
@@ -24,6 +27,30 @@ interface InboundFragment {
   unordered: boolean;
   beginning: boolean;
   ending: boolean;
+  data: Buffer;
+}
+
+/** An I-DATA message being reassembled: its fragments by FSN (RFC 8260 §2.1). */
+interface InboundIMessage {
+  streamId: number;
+  unordered: boolean;
+  messageId: number;
+  /** From the first fragment (FSN 0). */
+  ppid: number;
+  /** TSN of the first fragment, once it arrived. */
+  firstTsn: number | undefined;
+  /** FSN of the last fragment, once it arrived. */
+  lastFsn: number | undefined;
+  fragments: Map<number, Buffer>;
+  bytes: number;
+}
+
+/** A whole message held until a deferred stream reset is performed. */
+interface HeldMessage {
+  streamId: number;
+  streamSequenceNumber: number;
+  ppid: number;
+  unordered: boolean;
   data: Buffer;
 }
 
@@ -56,6 +83,14 @@ export class SctpReceiver {
   #fragments = new Map<number, InboundFragment>();
   #heldBytes = 0;
   #inboundStreams = new Map<number, InboundStream>();
+  /** An incoming reset waiting for the cumulative TSN (RFC 6525 §5.2.2 E2); undefined when none. */
+  #pendingReset: { streamIds: Set<number> | 'all'; senderLastAssignedTsn: number } | undefined;
+  /** Messages sent after the pending reset on its streams, in arrival order. */
+  #heldForReset: HeldMessage[] = [];
+  /** I-DATA was negotiated: messages are numbered by 32-bit identifiers and reassembled by FSN. */
+  #interleaving = false;
+  /** I-DATA messages being reassembled, by stream, kind and message identifier. */
+  #iMessages = new Map<string, InboundIMessage>();
 
   /** Creates a receiver; init() sets its starting TSN. */
   constructor(options: SctpReceiverOptions) {
@@ -75,13 +110,18 @@ export class SctpReceiver {
   }
 
   /** Starts tracking at the peer's initial TSN from its INIT or INIT ACK. */
-  init(peerInitialTsn: number): void {
+  init(peerInitialTsn: number, interleaving = false): void {
     this.#peerCumulativeTsn = tsnAdd(peerInitialTsn, -1);
     this.#highestReceived = this.#peerCumulativeTsn;
+    this.#interleaving = interleaving;
   }
 
-  /** Takes one DATA chunk; returns true when it calls for an immediate SACK. */
-  onData(chunk: DataChunk): boolean {
+  /**
+   * Takes one DATA or I-DATA chunk; returns true when it calls for an
+   * immediate SACK. With deliverable false only its TSN counts
+   * (acknowledged, data dropped).
+   */
+  onData(chunk: DataChunk | IDataChunk, deliverable = true): boolean {
     this.#stats.dataChunksReceived++;
     const tsn = chunk.tsn;
     if (tsnLte(tsn, this.#peerCumulativeTsn) || this.#receivedAhead.has(tsn)) {
@@ -108,6 +148,12 @@ export class SctpReceiver {
     } else {
       this.#receivedAhead.add(tsn);
     }
+    if (!deliverable) return true;
+    if (chunk.kind === 'i-data') {
+      this.#heldBytes += chunk.userData.length;
+      this.#onIDataFragment(tsn, chunk);
+      return chunk.immediate;
+    }
     this.#fragments.set(tsn, {
       streamId: chunk.streamId,
       streamSequenceNumber: chunk.streamSequenceNumber,
@@ -127,7 +173,7 @@ export class SctpReceiver {
    * fragments of abandoned messages and delivers what the skipped SSNs release.
    * Returns false when it was stale or too far ahead and changed nothing.
    */
-  onForwardTsn(chunk: ForwardTsnChunk): boolean {
+  onForwardTsn(chunk: ForwardTsnChunk | IForwardTsnChunk): boolean {
     const target = chunk.newCumulativeTsn;
     if (tsnLte(target, this.#peerCumulativeTsn)) return false;
     if (tsnDiff(target, this.#peerCumulativeTsn) > MAX_TSN_AHEAD) return false;
@@ -143,24 +189,120 @@ export class SctpReceiver {
         this.#heldBytes -= fragment.data.length;
       }
     }
-    for (const skipped of chunk.streams) {
-      const stream = this.#inboundStream(skipped.streamId);
-      if (ssnLt(skipped.streamSequenceNumber, stream.nextSequenceNumber)) continue;
-      // Whole messages up to the skipped SSN still go out, in order; the gaps are what was abandoned.
-      const base = stream.nextSequenceNumber;
-      const due = [...stream.ready.keys()]
-        .filter((ssn) => !ssnLt(skipped.streamSequenceNumber, ssn))
-        .sort((a, b) => ((a - base) & 0xffff) - ((b - base) & 0xffff));
-      for (const ssn of due) {
-        const ready = stream.ready.get(ssn)!;
-        stream.ready.delete(ssn);
-        this.#heldBytes -= ready.data.length;
-        this.#deliver(skipped.streamId, ready.ppid, ready.data);
+    if (chunk.kind === 'i-forward-tsn') {
+      // RFC 8260 §2.3.2: drop what is left of the skipped messages; ordered ones also move their stream on.
+      for (const skipped of chunk.streams) {
+        for (const [key, message] of this.#iMessages) {
+          if (
+            message.streamId === skipped.streamId &&
+            message.unordered === skipped.unordered &&
+            !tsnGt(message.messageId, skipped.messageId)
+          ) {
+            this.#iMessages.delete(key);
+            this.#heldBytes -= message.bytes;
+          }
+        }
+        if (!skipped.unordered) this.#skipOrdered(skipped.streamId, skipped.messageId);
       }
-      stream.nextSequenceNumber = (skipped.streamSequenceNumber + 1) & 0xffff;
-      this.#deliverReady(skipped.streamId, stream);
+      return true;
     }
+    for (const skipped of chunk.streams) this.#skipOrdered(skipped.streamId, skipped.streamSequenceNumber);
     return true;
+  }
+
+  /**
+   * Moves an ordered stream past a skipped SSN (or I-DATA message
+   * identifier): whole messages up to it still go out, in order; the gaps
+   * are what was abandoned (RFC 3758 §3.6, RFC 8260 §2.3.2).
+   */
+  #skipOrdered(streamId: number, lastSkipped: number): void {
+    const stream = this.#inboundStream(streamId);
+    if (this.#sequenceBefore(lastSkipped, stream.nextSequenceNumber)) return;
+    const base = stream.nextSequenceNumber;
+    const due = [...stream.ready.keys()]
+      .filter((sequence) => !this.#sequenceBefore(lastSkipped, sequence))
+      .sort((a, b) => this.#sequenceDistance(a, base) - this.#sequenceDistance(b, base));
+    for (const sequence of due) {
+      const ready = stream.ready.get(sequence)!;
+      stream.ready.delete(sequence);
+      this.#heldBytes -= ready.data.length;
+      this.#deliver(streamId, ready.ppid, ready.data);
+    }
+    stream.nextSequenceNumber = this.#sequenceAfter(lastSkipped);
+    this.#deliverReady(streamId, stream);
+  }
+
+  /** SSNs are 16-bit serial numbers, I-DATA message identifiers 32-bit (RFC 8260 §2.1). */
+  #sequenceAfter(sequence: number): number {
+    return this.#interleaving ? (sequence + 1) >>> 0 : (sequence + 1) & 0xffff;
+  }
+
+  #sequenceBefore(a: number, b: number): boolean {
+    return this.#interleaving ? tsnLt(a, b) : ssnLt(a, b);
+  }
+
+  #sequenceDistance(sequence: number, base: number): number {
+    return this.#interleaving ? (sequence - base) >>> 0 : (sequence - base) & 0xffff;
+  }
+
+  /**
+   * Files an I-DATA fragment under its message (stream, kind, message
+   * identifier) and delivers the message once every FSN from 0 to the
+   * ending fragment's is there: fragments of a message need not have
+   * consecutive TSNs (RFC 8260 §2.1).
+   */
+  #onIDataFragment(tsn: number, chunk: IDataChunk): void {
+    const key = `${chunk.streamId}:${chunk.unordered ? 'u' : 'o'}:${chunk.messageId}`;
+    let message = this.#iMessages.get(key);
+    if (!message) {
+      message = {
+        streamId: chunk.streamId,
+        unordered: chunk.unordered,
+        messageId: chunk.messageId,
+        ppid: 0,
+        firstTsn: undefined,
+        lastFsn: undefined,
+        fragments: new Map(),
+        bytes: 0,
+      };
+      this.#iMessages.set(key, message);
+    }
+    const fsn = chunk.fragmentSequenceNumber;
+    if (message.fragments.has(fsn)) {
+      // The same fragment under another TSN: a broken sender; keep the first.
+      this.#heldBytes -= chunk.userData.length;
+      return;
+    }
+    message.fragments.set(fsn, Buffer.from(chunk.userData));
+    message.bytes += chunk.userData.length;
+    if (chunk.beginning) {
+      message.ppid = chunk.ppid;
+      message.firstTsn = tsn;
+    }
+    if (chunk.ending) message.lastFsn = fsn;
+    const { lastFsn, firstTsn } = message;
+    if (lastFsn === undefined || firstTsn === undefined || message.fragments.size !== lastFsn + 1) return;
+    this.#iMessages.delete(key);
+    const parts: Buffer[] = [];
+    for (let at = 0; at <= lastFsn; at++) {
+      const part = message.fragments.get(at);
+      // A hole below the last FSN with as many fragments as FSNs means FSNs past it: drop the message.
+      if (!part) {
+        this.#heldBytes -= message.bytes;
+        return;
+      }
+      parts.push(part);
+    }
+    this.#takeWhole(
+      {
+        streamId: message.streamId,
+        streamSequenceNumber: message.messageId,
+        ppid: message.ppid,
+        unordered: message.unordered,
+        data: parts.length === 1 ? parts[0] : Buffer.concat(parts),
+      },
+      firstTsn,
+    );
   }
 
   /**
@@ -193,9 +335,24 @@ export class SctpReceiver {
   }
 
   /**
+   * Holds back messages on streams the peer asked to reset that were sent
+   * after its last assigned TSN, until resetStreams() performs the reset
+   * (RFC 6525 §5.2.2 E2): with loss, the first message of a channel that
+   * reuses the stream can arrive before the last ones of the old channel,
+   * and must count from SSN 0 of the reset stream. An empty list means every stream.
+   */
+  holdAfterReset(streamIds: readonly number[], senderLastAssignedTsn: number): void {
+    this.#pendingReset = {
+      streamIds: streamIds.length > 0 ? new Set(streamIds) : 'all',
+      senderLastAssignedTsn,
+    };
+  }
+
+  /**
    * Resets incoming streams (RFC 6525 §5.2.2): they restart at SSN 0 and
-   * messages waiting on them are dropped. An empty list means every stream.
-   * Returns the streams reset.
+   * messages waiting on them are dropped; messages held back for the reset
+   * are then taken in as new. An empty list means every stream. Returns the
+   * streams reset.
    */
   resetStreams(streamIds: number[]): number[] {
     const ids = streamIds.length > 0 ? streamIds : [...this.#inboundStreams.keys()];
@@ -205,6 +362,10 @@ export class SctpReceiver {
       for (const ready of stream.ready.values()) this.#heldBytes -= ready.data.length;
       this.#inboundStreams.delete(id);
     }
+    this.#pendingReset = undefined;
+    const held = this.#heldForReset;
+    this.#heldForReset = [];
+    for (const message of held) this.#dispatch(message);
     return ids;
   }
 
@@ -213,6 +374,9 @@ export class SctpReceiver {
     this.#fragments.clear();
     this.#inboundStreams.clear();
     this.#receivedAhead.clear();
+    this.#heldForReset = [];
+    this.#pendingReset = undefined;
+    this.#iMessages.clear();
     this.#heldBytes = 0;
   }
 
@@ -233,9 +397,19 @@ export class SctpReceiver {
       other.streamId === fragment.streamId &&
       other.unordered === fragment.unordered &&
       (fragment.unordered || other.streamSequenceNumber === fragment.streamSequenceNumber);
-    // Fragments of one message have consecutive TSNs (§6.9).
-    let first = tsn;
+    // Fragments of one message have consecutive TSNs (§6.9). The end is looked for first:
+    // a fragment arriving in order stops there at once, so a message of k fragments
+    // costs O(k) look-ups, not O(k²).
+    let last = tsn;
     let current = fragment;
+    while (!current.ending) {
+      const next = this.#fragments.get(tsnAdd(last, 1));
+      if (!sameMessage(next) || next.beginning) return;
+      last = tsnAdd(last, 1);
+      current = next;
+    }
+    let first = tsn;
+    current = fragment;
     while (!current.beginning) {
       const previous = this.#fragments.get(tsnAdd(first, -1));
       if (!sameMessage(previous) || previous.ending) return;
@@ -243,14 +417,6 @@ export class SctpReceiver {
       current = previous;
     }
     const head = current;
-    let last = tsn;
-    current = fragment;
-    while (!current.ending) {
-      const next = this.#fragments.get(tsnAdd(last, 1));
-      if (!sameMessage(next) || next.beginning) return;
-      last = tsnAdd(last, 1);
-      current = next;
-    }
     const parts: Buffer[] = [];
     for (let at = first; ; at = tsnAdd(at, 1)) {
       const part = this.#fragments.get(at)!;
@@ -259,21 +425,48 @@ export class SctpReceiver {
       if (at === last) break;
     }
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    const { streamId, ppid: firstPpid, streamSequenceNumber } = head;
-    if (fragment.unordered) {
+    const message: HeldMessage = {
+      streamId: head.streamId,
+      streamSequenceNumber: head.streamSequenceNumber,
+      ppid: head.ppid,
+      unordered: fragment.unordered,
+      data,
+    };
+    this.#takeWhole(message, first);
+  }
+
+  /** A whole message whose first fragment had firstTsn: held behind a pending reset, or dispatched. */
+  #takeWhole(message: HeldMessage, firstTsn: number): void {
+    const pending = this.#pendingReset;
+    if (
+      pending &&
+      tsnGt(firstTsn, pending.senderLastAssignedTsn) &&
+      (pending.streamIds === 'all' || pending.streamIds.has(message.streamId))
+    ) {
+      this.#heldForReset.push(message);
+      return;
+    }
+    this.#dispatch(message);
+  }
+
+  /** Delivers a whole message: unordered at once, ordered when its SSN is next (§6.5, §6.6). */
+  #dispatch(message: HeldMessage): void {
+    const { streamId, ppid, data, streamSequenceNumber } = message;
+    if (message.unordered) {
       this.#heldBytes -= data.length;
-      this.#deliver(streamId, firstPpid, data);
+      this.#deliver(streamId, ppid, data);
       return;
     }
     const stream = this.#inboundStream(streamId);
     if (streamSequenceNumber !== stream.nextSequenceNumber) {
-      if (ssnLt(streamSequenceNumber, stream.nextSequenceNumber)) this.#heldBytes -= data.length;
-      else stream.ready.set(streamSequenceNumber, { ppid: firstPpid, data });
+      if (this.#sequenceBefore(streamSequenceNumber, stream.nextSequenceNumber))
+        this.#heldBytes -= data.length;
+      else stream.ready.set(streamSequenceNumber, { ppid, data });
       return;
     }
     this.#heldBytes -= data.length;
-    stream.nextSequenceNumber = (stream.nextSequenceNumber + 1) & 0xffff;
-    this.#deliver(streamId, firstPpid, data);
+    stream.nextSequenceNumber = this.#sequenceAfter(stream.nextSequenceNumber);
+    this.#deliver(streamId, ppid, data);
     this.#deliverReady(streamId, stream);
   }
 
@@ -283,7 +476,7 @@ export class SctpReceiver {
       if (!ready) return;
       stream.ready.delete(stream.nextSequenceNumber);
       this.#heldBytes -= ready.data.length;
-      stream.nextSequenceNumber = (stream.nextSequenceNumber + 1) & 0xffff;
+      stream.nextSequenceNumber = this.#sequenceAfter(stream.nextSequenceNumber);
       this.#deliver(streamId, ready.ppid, ready.data);
     }
   }

@@ -1,16 +1,20 @@
 /**
  * The sending half of an SCTP association: outbound messages cut into DATA
- * chunks with TSNs and SSNs (RFC 9260 §6.5, §6.9), in-flight tracking, SACK
+ * chunks with TSNs and SSNs (RFC 9260 §6.5, §6.9), or into I-DATA chunks
+ * with message identifiers and FSNs (RFC 8260 §2.1), in-flight tracking, SACK
  * processing with gap ack blocks (§6.2.1), retransmission on T3 expiry
  * (§6.3.3) and fast retransmit (§7.2.4), congestion control with cwnd,
  * ssthresh and the peer's rwnd (§7.2), RTT sampling for the RTO (§6.3.1),
- * and partial reliability: abandoned messages and FORWARD TSN generation
- * (RFC 3758 §3.5). Timers stay with the association; the methods here
- * report what it needs to start or stop them.
+ * and partial reliability: abandoned messages and FORWARD TSN (or
+ * I-FORWARD-TSN) generation (RFC 3758 §3.5, RFC 8260 §2.3). Timers stay
+ * with the association; the methods here report what it needs to start or
+ * stop them.
  */
 import type { SctpAssociationStats, SctpSendOptions } from './association-types.js';
 import { DATA_HEADER_SIZE, type DataChunk } from './data.js';
 import type { ForwardTsnChunk, ForwardTsnStream } from './forward-tsn.js';
+import { I_DATA_HEADER_SIZE, type IDataChunk } from './i-data.js';
+import type { IForwardTsnChunk, IForwardTsnStream } from './i-forward-tsn.js';
 import { COMMON_HEADER_SIZE } from './packet.js';
 import type { RtoEstimator } from './rto.js';
 import type { SackChunk } from './sack.js';
@@ -26,10 +30,18 @@ export interface PendingMessage {
   queuedAt: number;
 }
 
+/** Bytes queued or in flight on one stream, shared by its messages until acknowledged. */
+interface StreamBuffer {
+  bytes: number;
+}
+
 interface OutboundMessage {
   streamId: number;
+  /** Its stream's count of unacknowledged bytes. */
+  streamBuffer: StreamBuffer;
   ppid: number;
   unordered: boolean;
+  /** The SSN with DATA (0 when unordered); with I-DATA the message identifier, ordered or unordered. */
   streamSequenceNumber: number;
   maxRetransmits: number | undefined;
   expiresAt: number | undefined;
@@ -42,21 +54,31 @@ interface OutboundChunk {
   payload: Buffer;
   beginning: boolean;
   ending: boolean;
+  /** Index of the fragment in its message (I-DATA's FSN, RFC 8260 §2.1). */
+  fragmentSequenceNumber: number;
   transmissions: number;
   inFlight: boolean;
   /** Covered by a gap ack block of the latest SACK. */
   acked: boolean;
   missingReports: number;
   retransmit: boolean;
+  /** The highest TSN sent when this chunk was last retransmitted (meaningful once transmissions > 1). */
+  resentAfterTsn: number;
 }
 
 /** What a SACK did: ignored as stale or bogus, or processed with or without a new cumulative ack. */
 export type SackOutcome = 'ignored' | 'advanced' | 'not-advanced';
 
+/** A user-data chunk: DATA, or I-DATA once negotiated (RFC 8260 §2.2.1). */
+export type UserDataChunk = DataChunk | IDataChunk;
+
+/** FORWARD TSN, or I-FORWARD-TSN with I-DATA (RFC 8260 §2.3). */
+export type AnyForwardTsnChunk = ForwardTsnChunk | IForwardTsnChunk;
+
 /** DATA chunks due now, and a FORWARD TSN to send before them when abandoning messages called for one. */
 export interface CollectedData {
-  data: DataChunk[];
-  forwardTsn: ForwardTsnChunk | undefined;
+  data: UserDataChunk[];
+  forwardTsn: AnyForwardTsnChunk | undefined;
 }
 
 /** What the sender needs from its association. */
@@ -79,6 +101,10 @@ export class SctpSender {
   readonly #stats: SctpAssociationStats;
 
   #peerForwardTsn = false;
+  /** I-DATA was negotiated: messages carry 32-bit message identifiers and fragment numbers (RFC 8260). */
+  #interleaving = false;
+  /** Next unordered message identifier per stream (I-DATA only). */
+  #outboundUnorderedSequence = new Map<number, number>();
   #nextTsn = 0;
   /** Highest TSN the peer acknowledged cumulatively. */
   #cumulativeTsnAck = 0;
@@ -91,9 +117,15 @@ export class SctpSender {
   #outboundSequence = new Map<number, number>();
   #flightSize = 0;
   #bufferedAmount = 0;
+  /** Unacknowledged bytes per stream, for per-channel bufferedAmount. */
+  #streamBuffers = new Map<number, StreamBuffer>();
   #cwnd = 0;
   #ssthresh = 0;
   #partialBytesAcked = 0;
+  /** Chunks in #outbound marked acked by gap blocks: while none are, a SACK without blocks skips the scan. */
+  #gapAckedCount = 0;
+  /** Some chunk may be marked for retransmission; false lets collectData() skip the walk over the window. */
+  #retransmitPending = false;
   #peerReceiverWindow = 0;
   #fastRecovery = false;
   #fastRecoveryExit = 0;
@@ -128,6 +160,11 @@ export class SctpSender {
     return this.#bufferedAmount;
   }
 
+  /** Bytes of user data on one stream queued, held or sent and not yet acknowledged. */
+  bufferedAmountOf(streamId: number): number {
+    return this.#streamBuffers.get(streamId)?.bytes ?? 0;
+  }
+
   /** Bytes in flight (§6.1 flightsize). */
   get flightSize(): number {
     return this.#flightSize;
@@ -155,10 +192,15 @@ export class SctpSender {
     this.#advancedPeerAckPoint = this.#cumulativeTsnAck;
   }
 
-  /** Takes the peer's window and FORWARD TSN support from the handshake, and sets cwnd and ssthresh (§7.2.1). */
-  adoptPeer(peerReceiverWindow: number, peerForwardTsn: boolean): void {
+  /**
+   * Takes the peer's window, whether abandoned messages can be skipped
+   * (FORWARD TSN, or I-FORWARD-TSN with I-DATA) and whether I-DATA was
+   * negotiated from the handshake, and sets cwnd and ssthresh (§7.2.1).
+   */
+  adoptPeer(peerReceiverWindow: number, peerForwardTsn: boolean, interleaving = false): void {
     this.#peerReceiverWindow = peerReceiverWindow;
     this.#peerForwardTsn = peerForwardTsn;
+    this.#interleaving = interleaving;
     // §7.2.1: initial cwnd and ssthresh.
     const mtu = this.#maxPacketSize;
     this.#cwnd = Math.min(4 * mtu, Math.max(2 * mtu, 4380));
@@ -168,6 +210,7 @@ export class SctpSender {
   /** Accepts a message: queues it for sending, or holds it while its stream is being reset. */
   queue(message: PendingMessage, hold: boolean): void {
     this.#bufferedAmount += message.data.length;
+    this.#streamBuffer(message.streamId).bytes += message.data.length;
     if (hold) this.#held.push(message);
     else this.#enqueue(message);
   }
@@ -182,9 +225,13 @@ export class SctpSender {
     }
   }
 
-  /** Restarts a stream's SSNs at 0 after its outgoing reset (RFC 6525 §5.1.2). */
+  /**
+   * Restarts a stream's SSNs (with I-DATA, both its message identifiers) at
+   * 0 after its outgoing reset (RFC 6525 §5.1.2).
+   */
   resetStreamSequence(streamId: number): void {
     this.#outboundSequence.delete(streamId);
+    this.#outboundUnorderedSequence.delete(streamId);
   }
 
   /**
@@ -206,8 +253,10 @@ export class SctpSender {
       if (!tsnLte(chunk.tsn, cumulative)) break;
       removed++;
       if (chunk.inFlight) this.#flightSize -= chunk.payload.length;
-      if (!chunk.acked && !chunk.message.abandoned) bytesAcked += chunk.payload.length;
+      if (chunk.acked) this.#gapAckedCount--;
+      else if (!chunk.message.abandoned) bytesAcked += chunk.payload.length;
       this.#bufferedAmount -= chunk.payload.length;
+      chunk.message.streamBuffer.bytes -= chunk.payload.length;
       if (this.#rttProbe && chunk.tsn === this.#rttProbe.tsn) {
         this.#rto.update(now - this.#rttProbe.sentAt);
         this.#rttProbe = undefined;
@@ -219,10 +268,13 @@ export class SctpSender {
     }
     this.#cumulativeTsnAck = cumulative;
 
-    // Gap ack blocks (§6.2.1): mark, and unmark what the peer reneged on.
+    // Gap ack blocks (§6.2.1): mark, and unmark what the peer reneged on. Without blocks
+    // and with nothing marked there is nothing to do: the common SACK of a loss-free
+    // path costs no walk over the whole window.
     let highestNewlyAcked: number | undefined = cumulativeAdvanced ? cumulative : undefined;
     const blocks = sack.gapAckBlocks;
-    for (let index = 0; index < this.#firstUnsent; index++) {
+    const scanLimit = blocks.length > 0 || this.#gapAckedCount > 0 ? this.#firstUnsent : 0;
+    for (let index = 0; index < scanLimit; index++) {
       const chunk = this.#outbound[index];
       const offset = tsnDiff(chunk.tsn, cumulative);
       let inBlock = false;
@@ -234,6 +286,7 @@ export class SctpSender {
       }
       if (inBlock && !chunk.acked) {
         chunk.acked = true;
+        this.#gapAckedCount++;
         chunk.retransmit = false;
         if (chunk.inFlight) {
           chunk.inFlight = false;
@@ -243,6 +296,7 @@ export class SctpSender {
         highestNewlyAcked = chunk.tsn;
       } else if (!inBlock && chunk.acked) {
         chunk.acked = false;
+        this.#gapAckedCount--;
       }
     }
 
@@ -253,8 +307,13 @@ export class SctpSender {
         const chunk = this.#outbound[index];
         if (!tsnLt(chunk.tsn, highestNewlyAcked)) break;
         if (chunk.acked || chunk.retransmit || chunk.message.abandoned || chunk.transmissions === 0) continue;
+        // A retransmitted chunk is missing only once something sent after its retransmission
+        // arrived: until then its new copy is simply still on the way, and counting the SACKs
+        // for older data against it would resend it again and again (as FreeBSD's stack reasons).
+        if (chunk.transmissions > 1 && !tsnGt(highestNewlyAcked, chunk.resentAfterTsn)) continue;
         if (++chunk.missingReports === 3) {
           chunk.retransmit = true;
+          this.#retransmitPending = true;
           chunk.missingReports = 0;
           if (chunk.inFlight) {
             chunk.inFlight = false;
@@ -330,6 +389,7 @@ export class SctpSender {
       const chunk = this.#outbound[index];
       if (chunk.acked || chunk.message.abandoned) continue;
       chunk.retransmit = true;
+      this.#retransmitPending = true;
       if (chunk.inFlight) {
         chunk.inFlight = false;
         this.#flightSize -= chunk.payload.length;
@@ -340,7 +400,7 @@ export class SctpSender {
   }
 
   /** The pending FORWARD TSN (RFC 3758 §3.5 C2), if the peer supports it and it still moves the ack point. */
-  takeForwardTsn(): ForwardTsnChunk | undefined {
+  takeForwardTsn(): AnyForwardTsnChunk | undefined {
     if (!this.#forwardTsnPending || !this.#peerForwardTsn) return undefined;
     this.#forwardTsnPending = false;
     if (!tsnGt(this.#advancedPeerAckPoint, this.#cumulativeTsnAck)) return undefined;
@@ -355,10 +415,14 @@ export class SctpSender {
    */
   collectData(): CollectedData {
     const now = this.#timers.now();
-    const out: DataChunk[] = [];
+    const out: UserDataChunk[] = [];
     let abandonedAny = false;
     // Retransmissions first (§6.1 C); a fast retransmit may exceed cwnd by one packet (§7.2.4).
-    for (let index = 0; index < this.#firstUnsent; index++) {
+    // The walk over the window happens only when something was marked since the last one
+    // that went to the end: on a loss-free path this runs at every send() and SACK.
+    const retransmitEnd = this.#retransmitPending ? this.#firstUnsent : 0;
+    this.#retransmitPending = false;
+    for (let index = 0; index < retransmitEnd; index++) {
       const chunk = this.#outbound[index];
       if (!chunk.retransmit) continue;
       if (this.#shouldAbandon(chunk, now)) {
@@ -367,9 +431,16 @@ export class SctpSender {
         continue;
       }
       const size = chunk.payload.length;
+      const blocked =
+        this.#fastRetransmitBudget < size &&
+        this.#flightSize + size > this.#cwnd &&
+        (this.#flightSize > 0 || out.length > 0);
+      if (blocked) {
+        // Marked chunks remain from here on.
+        this.#retransmitPending = true;
+        break;
+      }
       if (this.#fastRetransmitBudget >= size) this.#fastRetransmitBudget -= size;
-      else if (this.#flightSize + size > this.#cwnd && this.#flightSize > 0) break;
-      else if (this.#flightSize + size > this.#cwnd && out.length > 0) break;
       chunk.retransmit = false;
       this.#stats.retransmissions++;
       out.push(this.#transmit(chunk, now));
@@ -394,7 +465,7 @@ export class SctpSender {
       if (!this.#rttProbe) this.#rttProbe = { tsn: chunk.tsn, sentAt: now };
       out.push(this.#transmit(chunk, now));
     }
-    let forwardTsn: ForwardTsnChunk | undefined;
+    let forwardTsn: AnyForwardTsnChunk | undefined;
     if (abandonedAny) {
       this.#advancePeerAckPoint();
       if (this.#forwardTsnPending && tsnGt(this.#advancedPeerAckPoint, this.#cumulativeTsnAck)) {
@@ -409,10 +480,21 @@ export class SctpSender {
   /** Drops everything queued and in flight, when the association closes. */
   clear(): void {
     this.#outbound = [];
+    this.#gapAckedCount = 0;
     this.#firstUnsent = 0;
     this.#held = [];
     this.#flightSize = 0;
     this.#bufferedAmount = 0;
+    this.#streamBuffers.clear();
+  }
+
+  #streamBuffer(streamId: number): StreamBuffer {
+    let buffer = this.#streamBuffers.get(streamId);
+    if (!buffer) {
+      buffer = { bytes: 0 };
+      this.#streamBuffers.set(streamId, buffer);
+    }
+    return buffer;
   }
 
   /** Cuts a message into chunks of one packet each and gives them TSNs (§6.9) and an SSN (§6.5). */
@@ -420,13 +502,19 @@ export class SctpSender {
     const { streamId, data, options } = message;
     const unordered = options.unordered === true;
     let streamSequenceNumber = 0;
-    if (!unordered) {
+    if (this.#interleaving) {
+      // RFC 8260 §2.1: ordered and unordered messages each count their own 32-bit identifiers.
+      const sequences = unordered ? this.#outboundUnorderedSequence : this.#outboundSequence;
+      streamSequenceNumber = sequences.get(streamId) ?? 0;
+      sequences.set(streamId, (streamSequenceNumber + 1) >>> 0);
+    } else if (!unordered) {
       streamSequenceNumber = this.#outboundSequence.get(streamId) ?? 0;
       this.#outboundSequence.set(streamId, (streamSequenceNumber + 1) & 0xffff);
     }
     const lifetime = options.maxPacketLifeTimeMs;
     const outbound: OutboundMessage = {
       streamId,
+      streamBuffer: this.#streamBuffer(streamId),
       ppid: message.ppid,
       unordered,
       streamSequenceNumber,
@@ -434,19 +522,22 @@ export class SctpSender {
       expiresAt: lifetime === undefined ? undefined : message.queuedAt + lifetime,
       abandoned: false,
     };
-    const payloadSize = this.#maxPacketSize - COMMON_HEADER_SIZE - DATA_HEADER_SIZE;
-    for (let at = 0; at < data.length; at += payloadSize) {
+    const headerSize = this.#interleaving ? I_DATA_HEADER_SIZE : DATA_HEADER_SIZE;
+    const payloadSize = this.#maxPacketSize - COMMON_HEADER_SIZE - headerSize;
+    for (let at = 0, fragment = 0; at < data.length; at += payloadSize, fragment++) {
       this.#outbound.push({
         tsn: this.#nextTsn,
         message: outbound,
         payload: data.subarray(at, Math.min(at + payloadSize, data.length)),
         beginning: at === 0,
         ending: at + payloadSize >= data.length,
+        fragmentSequenceNumber: fragment,
         transmissions: 0,
         inFlight: false,
         acked: false,
         missingReports: 0,
         retransmit: false,
+        resentAfterTsn: 0,
       });
       this.#nextTsn = tsnAdd(this.#nextTsn, 1);
     }
@@ -487,7 +578,8 @@ export class SctpSender {
     if (tsnGt(this.#advancedPeerAckPoint, this.#cumulativeTsnAck)) this.#forwardTsnPending = true;
   }
 
-  #buildForwardTsn(): ForwardTsnChunk {
+  #buildForwardTsn(): AnyForwardTsnChunk {
+    if (this.#interleaving) return this.#buildIForwardTsn();
     const perStream = new Map<number, number>();
     for (const chunk of this.#outbound) {
       if (tsnGt(chunk.tsn, this.#advancedPeerAckPoint)) break;
@@ -499,8 +591,36 @@ export class SctpSender {
     return { kind: 'forward-tsn', newCumulativeTsn: this.#advancedPeerAckPoint, streams };
   }
 
-  #transmit(chunk: OutboundChunk, now: number): DataChunk {
-    if (chunk.transmissions > 0 && this.#rttProbe?.tsn === chunk.tsn) this.#rttProbe = undefined;
+  /**
+   * RFC 8260 §2.3.1: per stream and kind, the last message identifier
+   * skipped; unordered messages are named too, so the receiver can drop
+   * their fragments.
+   */
+  #buildIForwardTsn(): IForwardTsnChunk {
+    const perStream = new Map<number, IForwardTsnStream>();
+    for (const chunk of this.#outbound) {
+      if (tsnGt(chunk.tsn, this.#advancedPeerAckPoint)) break;
+      const { streamId, unordered, streamSequenceNumber } = chunk.message;
+      perStream.set(streamId * 2 + (unordered ? 1 : 0), {
+        streamId,
+        unordered,
+        messageId: streamSequenceNumber,
+      });
+    }
+    return {
+      kind: 'i-forward-tsn',
+      newCumulativeTsn: this.#advancedPeerAckPoint,
+      streams: [...perStream.values()],
+    };
+  }
+
+  #transmit(chunk: OutboundChunk, now: number): UserDataChunk {
+    if (chunk.transmissions > 0) {
+      if (this.#rttProbe?.tsn === chunk.tsn) this.#rttProbe = undefined;
+      // New data goes out in TSN order, so the last chunk sent holds the highest TSN sent.
+      chunk.resentAfterTsn =
+        this.#firstUnsent > 0 ? this.#outbound[this.#firstUnsent - 1].tsn : this.#cumulativeTsnAck;
+    }
     chunk.transmissions++;
     chunk.inFlight = true;
     chunk.missingReports = 0;
@@ -508,6 +628,21 @@ export class SctpSender {
     this.#peerReceiverWindow = Math.max(0, this.#peerReceiverWindow - chunk.payload.length);
     this.lastDataSentAt = now;
     const message = chunk.message;
+    if (this.#interleaving)
+      return {
+        kind: 'i-data',
+        unordered: message.unordered,
+        beginning: chunk.beginning,
+        ending: chunk.ending,
+        immediate: false,
+        tsn: chunk.tsn,
+        streamId: message.streamId,
+        messageId: message.streamSequenceNumber,
+        // RFC 8260 §2.1: the first fragment carries the PPID, the others their FSN.
+        ppid: chunk.beginning ? message.ppid : 0,
+        fragmentSequenceNumber: chunk.fragmentSequenceNumber,
+        userData: chunk.payload,
+      };
     return {
       kind: 'data',
       unordered: message.unordered,

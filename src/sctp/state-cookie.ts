@@ -21,7 +21,8 @@
  *   /                     HMAC-SHA256 (32 bytes)                    /
  *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * Flags: bit 0 the peer supports FORWARD TSN, bit 1 it supports RE-CONFIG.
+ * Flags: bit 0 the peer supports FORWARD TSN, bit 1 RE-CONFIG, bit 2 I-DATA,
+ * bit 3 I-FORWARD-TSN.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { viewOf } from './chunk-header.js';
@@ -59,6 +60,10 @@ export interface StateCookie {
   peerForwardTsn: boolean;
   /** The peer listed RE-CONFIG support. */
   peerReconfig: boolean;
+  /** The peer listed I-DATA support (RFC 8260 §2.2.1). */
+  peerIData: boolean;
+  /** The peer listed I-FORWARD-TSN support (RFC 8260 §2.3.1). */
+  peerIForwardTsn: boolean;
 }
 
 function mac(secret: Uint8Array, signed: Uint8Array): Buffer {
@@ -70,7 +75,11 @@ export function encodeStateCookie(cookie: StateCookie, secret: Uint8Array): Buff
   const buf = Buffer.alloc(STATE_COOKIE_SIZE);
   const view = viewOf(buf);
   buf[0] = VERSION;
-  buf[1] = (cookie.peerForwardTsn ? 1 : 0) | (cookie.peerReconfig ? 2 : 0);
+  buf[1] =
+    (cookie.peerForwardTsn ? 1 : 0) |
+    (cookie.peerReconfig ? 2 : 0) |
+    (cookie.peerIData ? 4 : 0) |
+    (cookie.peerIForwardTsn ? 8 : 0);
   view.setUint32(4, Math.floor(cookie.createdAtMs / 0x100000000) >>> 0);
   view.setUint32(8, cookie.createdAtMs >>> 0);
   view.setUint32(12, cookie.localTag >>> 0);
@@ -111,6 +120,8 @@ export function decodeStateCookie(buf: Uint8Array, secret: Uint8Array): SctpResu
       remotePort: view.getUint16(38),
       peerForwardTsn: (buf[1] & 1) !== 0,
       peerReconfig: (buf[1] & 2) !== 0,
+      peerIData: (buf[1] & 4) !== 0,
+      peerIForwardTsn: (buf[1] & 8) !== 0,
     },
   };
 }

@@ -17,6 +17,8 @@ interface OutgoingResetRequest {
   streamIds: number[];
   senderLastAssignedTsn: number;
   sent: boolean;
+  /** The peer answered 'in progress': the next transmission goes under a new sequence number. */
+  renumber: boolean;
 }
 
 /** An incoming Outgoing SSN Reset Request waiting for the data sent before it. */
@@ -66,11 +68,13 @@ export class StreamResetState {
   }
 
   /**
-   * Records a request to reset the outgoing side of streams; ids already
-   * being reset are skipped. Throws SctpError on an id out of range.
-   * Returns false when nothing new was requested.
+   * Records a request to reset the outgoing side of streams, after
+   * lastAssignedTsn (our last TSN now: later messages on the streams are
+   * held until the reset completes); ids already being reset are skipped.
+   * Throws SctpError on an id out of range. Returns false when nothing new
+   * was requested.
    */
-  request(streamIds: readonly number[]): boolean {
+  request(streamIds: readonly number[], lastAssignedTsn: number): boolean {
     const fresh = [...new Set(streamIds)].filter((id) => {
       if (!Number.isInteger(id) || id < 0 || id > 0xffff)
         throw new SctpError('ERR_SCTP_INVALID_ARGUMENT', 'association', `stream ${id} is out of range`);
@@ -81,27 +85,53 @@ export class StreamResetState {
     this.#outgoingResets.push({
       requestSequenceNumber: 0,
       streamIds: fresh,
-      senderLastAssignedTsn: 0,
+      senderLastAssignedTsn: lastAssignedTsn,
       sent: false,
+      renumber: false,
     });
     return true;
   }
 
-  /** Sends the next waiting request, if none is in flight, stamped with our last assigned TSN. */
-  startNext(lastAssignedTsn: number): void {
+  /**
+   * Sends the next waiting request if none is in flight and the peer has
+   * acknowledged (peerCumulativeTsnAck, FORWARD TSN included) everything we
+   * sent before it; call again as acknowledgements come in.
+   *
+   * Waiting costs at most a round trip, and the peer can then perform the
+   * reset at once instead of entering deferred reset processing (RFC 6525
+   * §5.2.2 E2), which some stacks only finish when further DATA arrives:
+   * libwebrtc's dcSCTP has versions that keep answering 'in progress' while
+   * a deferred reset waits for DATA, and do not finish it when a FORWARD TSN
+   * closed the gap, so the data channel never closes on their side.
+   */
+  startNext(peerCumulativeTsnAck: number): void {
     const request = this.#outgoingResets[0];
     if (!request || request.sent) return;
+    if (tsnGt(request.senderLastAssignedTsn, peerCumulativeTsnAck)) return;
     request.sent = true;
     request.requestSequenceNumber = this.#nextRequestSequence;
     this.#nextRequestSequence = tsnAdd(this.#nextRequestSequence, 1);
-    request.senderLastAssignedTsn = lastAssignedTsn;
     this.#queueRequest(request);
   }
 
-  /** On RE-CONFIG timer expiry, queues the request in flight again; false when there is none. */
+  /** True when a request waits for acknowledgements before it can go out. */
+  get waiting(): boolean {
+    const request = this.#outgoingResets[0];
+    return request !== undefined && !request.sent;
+  }
+
+  /**
+   * On RE-CONFIG timer expiry, queues the request in flight again (under a
+   * new sequence number after an 'in progress' answer); false when there is none.
+   */
   retransmit(): boolean {
     const request = this.#outgoingResets[0];
     if (!request?.sent) return false;
+    if (request.renumber) {
+      request.renumber = false;
+      request.requestSequenceNumber = this.#nextRequestSequence;
+      this.#nextRequestSequence = tsnAdd(this.#nextRequestSequence, 1);
+    }
     this.#queueRequest(request);
     return true;
   }
@@ -198,7 +228,13 @@ export class StreamResetState {
     const request = this.#outgoingResets[0];
     if (!request?.sent || request.requestSequenceNumber !== sequence) return undefined;
     if (result === ReconfigResult.InProgress) {
-      // Ask again after an RTO (RFC 6525 §5.2.2); the timer is already running.
+      // RFC 6525 §5.2.2 leaves the follow-up to the requester: ask again after an RTO, as a new
+      // request. A peer answers a sequence number it has already seen from memory (libwebrtc's
+      // dcSCTP once said "nothing to do" there while the reset was still deferred), and it may
+      // not look at a deferred reset again until DATA arrives when a FORWARD TSN closed the gap;
+      // a new number makes it check its cumulative TSN afresh.
+      request.renumber = true;
+      this.#timer.start(this.#rto.rtoMs);
       return undefined;
     }
     this.#timer.stop();

@@ -1,101 +1,110 @@
 /**
  * A libdatachannel peer (the npm package node-datachannel) driven over stdio
- * that offers one data channel and checks what the answerer echoes on it.
+ * that offers data channels, checks what the answerer echoes on them, and
+ * echoes what the answerer sends on channels it opens.
  *
  * Protocol, one JSON object per line:
  *   out {type:'offer', sdp}
  *   in  {type:'answer', sdp}
- *   out {type:'state', state}                 peer connection state changes
- *   out {type:'open', label}                  our channel opened
- *   out {type:'echo', received, expected, mismatches, firstMismatch}
- *                                             after every echo, and a last one when all came back
- *   out {type:'remote-channel', label, protocol, id}   the answerer opened a channel
- *   out {type:'remote-message', label, kind, size, text}  a message on it
- *   in  {type:'stop'}                         closes and exits
+ *   out {type:'state', state}                  peer connection state changes
+ *   out {type:'open', label, id}               one of our channels opened
+ *   out {type:'progress', label, report}       after every echo on one of our channels
+ *                                              (report: see datachannel-messages.cjs)
+ *   out {type:'remote-channel', label, protocol, id}  the answerer opened a channel
+ *   out {type:'remote-message', label, kind, size}    a message on it (echoed back)
+ *   out {type:'closed', label}                 a channel (ours or the answerer's) closed
+ *   out {type:'send-error', label, message}    sendMessage refused a message
+ *   in  {type:'close', label}                  closes that channel
+ *   in  {type:'open', label, sizes}            opens a reliable ordered channel and sends that plan on it
+ *   in  {type:'stop'}                          closes everything and exits
  *
- * Once the channel opens it sends `messages` (alternately text and binary,
- * of the sizes given, each a function of its index) and expects each back
- * in order, byte for byte.
+ * Options (argv[2], JSON): sizes and empty (the plan of 'p-ordered' and
+ * 'p-unordered'), partialSizes (the plan of 'p-partial', unordered with
+ * maxRetransmits 0), maxMessageSize (our a=max-message-size), seconds.
  */
 'use strict';
 const readline = require('node:readline');
-const { createHash } = require('node:crypto');
 const ndc = require('node-datachannel');
+const { messagePlan, messagesFor, OrderedCheck, UnorderedCheck } = require('./datachannel-messages.cjs');
 
 const options = {
   seconds: 30,
-  sizes: [1, 2, 100, 1000, 1200, 4096, 16384, 65536],
+  sizes: [1, 2, 100, 1000, 4096, 16384, 65536],
   empty: true,
+  partialSizes: [1, 10, 100, 500],
+  maxMessageSize: undefined,
   ...JSON.parse(process.argv[2] || '{}'),
 };
 const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 
-/** Message `index`: text of printable characters or binary bytes, derived from the index. */
-function messageFor(index, size, binary) {
-  const seed = createHash('sha256').update(`message:${index}`).digest();
-  if (binary) {
-    const bytes = Buffer.alloc(size);
-    for (let i = 0; i < size; i++) bytes[i] = seed[i % seed.length] ^ (i & 0xff);
-    return bytes;
-  }
-  let text = '';
-  for (let i = 0; i < size; i++) text += String.fromCharCode(0x21 + ((seed[i % seed.length] + i) % 94));
-  return text;
-}
+const config = { iceServers: [] };
+if (options.maxMessageSize !== undefined) config.maxMessageSize = options.maxMessageSize;
+const pc = new ndc.PeerConnection('datachannel-peer', config);
 
-const expected = [];
-for (const size of options.sizes) {
-  expected.push(messageFor(expected.length, size, false));
-  expected.push(messageFor(expected.length, size, true));
-}
-if (options.empty) expected.push('');
+/** Channels by label, ours and the answerer's. */
+const channels = new Map();
 
-const pc = new ndc.PeerConnection('datachannel-peer', { iceServers: [] });
-const result = { type: 'echo', received: 0, expected: expected.length, mismatches: 0, firstMismatch: null };
-
-function sameMessage(got, want) {
-  if (typeof want === 'string') return typeof got === 'string' && got === want;
-  return typeof got !== 'string' && Buffer.from(got).equals(want);
-}
-
-const channel = pc.createDataChannel('echo', { protocol: 'echo-v1' });
-channel.onOpen(() => {
-  send({ type: 'open', label: channel.getLabel() });
-  for (const message of expected) {
+function sendOn(channel, label, message) {
+  try {
     if (typeof message === 'string') channel.sendMessage(message);
     else channel.sendMessageBinary(message);
+  } catch (error) {
+    send({ type: 'send-error', label, message: String(error?.message ?? error) });
   }
-});
-channel.onMessage((message) => {
-  const index = result.received++;
-  const want = expected[index];
-  if (want === undefined || !sameMessage(message, want)) {
-    result.mismatches++;
-    if (result.firstMismatch === null)
-      result.firstMismatch = {
-        index,
-        kind: typeof message === 'string' ? 'text' : 'binary',
-        size: typeof message === 'string' ? message.length : Buffer.from(message).length,
-        wantSize: want === undefined ? -1 : want.length,
-      };
-  }
-  send(result);
-});
+}
+
+/** One of our channels: sends its plan once open and checks the echoes. */
+function offerChannel(label, init, plan) {
+  const channel = pc.createDataChannel(label, init);
+  channels.set(label, channel);
+  const expected = messagesFor(label, plan);
+  const check = init.unordered ? new UnorderedCheck(expected) : new OrderedCheck(expected);
+  channel.onOpen(() => {
+    send({ type: 'open', label, id: channel.getId() });
+    for (const message of expected) sendOn(channel, label, message);
+    if (init.maxRetransmits !== undefined) resendUntilEchoed(channel, label, expected, check);
+  });
+  channel.onMessage((message) => {
+    const report = check.push(typeof message === 'string' ? message : Buffer.from(message));
+    send({ type: 'progress', label, report });
+  });
+  channel.onClosed(() => send({ type: 'closed', label }));
+  channel.onError((error) => send({ type: 'channel-error', label, message: String(error) }));
+}
+
+/**
+ * A partially reliable channel may lose any message, so its plan goes out
+ * again every second (up to 20 times) until one echo came back intact.
+ */
+function resendUntilEchoed(channel, label, expected, check) {
+  let rounds = 0;
+  const timer = setInterval(() => {
+    if (check.report.intact > 0 || ++rounds > 20 || stopped) clearInterval(timer);
+    else for (const message of expected) sendOn(channel, label, message);
+  }, 1000);
+}
+
+const plan = messagePlan(options.sizes, options.empty);
+offerChannel('p-ordered', { protocol: 'seq-v1' }, plan);
+offerChannel('p-unordered', { unordered: true }, plan);
+offerChannel('p-partial', { unordered: true, maxRetransmits: 0 }, messagePlan(options.partialSizes, false));
 
 pc.onDataChannel((remote) => {
   const label = remote.getLabel();
+  channels.set(label, remote);
   send({ type: 'remote-channel', label, protocol: remote.getProtocol(), id: remote.getId() });
   remote.onMessage((message) => {
     const text = typeof message === 'string';
+    const data = text ? message : Buffer.from(message);
     send({
       type: 'remote-message',
       label,
       kind: text ? 'text' : 'binary',
-      size: text ? message.length : Buffer.from(message).length,
-      text: text ? message : Buffer.from(message).toString('hex'),
+      size: text ? Buffer.byteLength(data) : data.length,
     });
+    sendOn(remote, label, data);
   });
-  remote.onClosed(() => send({ type: 'remote-closed', label }));
+  remote.onClosed(() => send({ type: 'closed', label }));
 });
 
 pc.onStateChange((state) => send({ type: 'state', state }));
@@ -105,7 +114,7 @@ function stop(code) {
   if (stopped) return;
   stopped = true;
   try {
-    channel.close();
+    for (const channel of channels.values()) channel.close();
     pc.close();
   } catch {}
   setTimeout(() => process.exit(code), 50);
@@ -118,6 +127,8 @@ input.on('line', (line) => {
   const message = JSON.parse(line);
   try {
     if (message.type === 'answer') pc.setRemoteDescription(message.sdp, 'answer');
+    else if (message.type === 'close') channels.get(message.label)?.close();
+    else if (message.type === 'open') offerChannel(message.label, {}, messagePlan(message.sizes, false));
     else if (message.type === 'stop') stop(0);
   } catch (error) {
     send({ type: 'error', message: String(error?.message ?? error) });
