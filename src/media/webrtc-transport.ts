@@ -69,7 +69,7 @@ export interface DataChannelTransportOptions {
   remotePort?: number;
   /** Largest message we accept (our a=max-message-size). Default 256 KiB. */
   maxMessageSize?: number;
-  /** The peer's a=max-message-size (0: unlimited); larger sends fail. */
+  /** The peer's a=max-message-size (0: unlimited; 64 KiB when absent, RFC 8841 §6.1); larger sends fail. */
   remoteMaxMessageSize?: number;
 }
 

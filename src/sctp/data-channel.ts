@@ -36,6 +36,8 @@ const MAX_STREAM_ID = 65534;
 const MAX_LABEL_BYTES = 0xffff;
 /** Normal priority (RFC 8831 §6.4). */
 const DEFAULT_PRIORITY = 256;
+/** What a peer that states no a=max-message-size can take (RFC 8841 §6.1). */
+const DEFAULT_REMOTE_MAX_MESSAGE_SIZE = 65_536;
 /** Sent in place of an empty message (RFC 8831 §6.6). */
 const EMPTY_MESSAGE_BYTE = Buffer.from([0]);
 
@@ -236,7 +238,7 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
 export interface DataChannelManagerOptions {
   /** Our DTLS role: the client uses even stream ids, the server odd ones (RFC 8832 §6). */
   role: 'client' | 'server';
-  /** The peer's a=max-message-size (RFC 8841 §6.1), 0 for unlimited; sends above the smaller of this and the association's limit fail. */
+  /** The peer's a=max-message-size (RFC 8841 §6.1), 0 for unlimited, 64 KiB when absent; sends above the smaller of this and the association's limit fail. */
   remoteMaxMessageSize?: number;
 }
 
@@ -288,8 +290,9 @@ export class DataChannelManager extends EventEmitter<DataChannelManagerEvents> {
   /** Largest message a channel may send. */
   get maxMessageSize(): number {
     const local = this.#association.maxMessageSize;
-    const remote = this.#options.remoteMaxMessageSize;
-    return remote === undefined || remote === 0 ? local : Math.min(local, remote);
+    // RFC 8841 §6.1: a peer that states no a=max-message-size takes 64 KiB; 0 means no limit.
+    const remote = this.#options.remoteMaxMessageSize ?? DEFAULT_REMOTE_MAX_MESSAGE_SIZE;
+    return remote === 0 ? local : Math.min(local, remote);
   }
 
   /**
