@@ -63,8 +63,7 @@ input.on('line', (line) => {
         send({ type: 'subscribe-answer', sdp: subscribe.localDescription.sdp });
       } else if (message.type === 'send') {
         const channel = channels.get(message.label);
-        if (!channel || channel.readyState !== 'open')
-          throw new Error(`channel ${message.label} is not open`);
+        if (channel?.readyState !== 'open') throw new Error(`channel ${message.label} is not open`);
         if (message.text !== undefined) channel.send(message.text);
         else {
           const bytes = Buffer.from(message.base64, 'base64');
