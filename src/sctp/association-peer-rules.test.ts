@@ -399,3 +399,20 @@ describe('protocol violations end the association with an ABORT that says why', 
     expect(peer.association.state).toBe('established');
   });
 });
+
+describe('a message larger than the receive window', () => {
+  it('ends the association with an ABORT instead of stalling it', () => {
+    const peer = scriptedPeer();
+    const fragment = Buffer.alloc(1000, 7);
+    const mark = peer.sent.length;
+    for (let index = 0; index < 1100 && peer.closed.error === undefined; index++) {
+      const chunk = peer.data(1, 0, '');
+      peer.deliver([{ ...chunk, beginning: index === 0, ending: false, userData: fragment }]);
+    }
+    expect(peer.closed.error?.code).toBe('ERR_SCTP_PROTOCOL_VIOLATION');
+    expect(peer.association.stats.protocolViolations).toBe(1);
+    const abort = peer.sentSince(mark).find((chunk) => chunk.kind === 'abort');
+    expect(abort).toMatchObject({ causes: [{ code: ErrorCauseCode.ProtocolViolation }] });
+    expect(peer.received).toEqual([]);
+  });
+});

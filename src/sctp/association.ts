@@ -375,6 +375,14 @@ export class SctpAssociation extends EventEmitter<SctpAssociationEvents> {
           unrecognized.push(invalidStreamIdentifier(value.streamId));
         }
         if (this.#onData(value, validStream)) immediateSack = true;
+        if (this.#receiver.windowExhausted) {
+          // RFC 8841 §6.1: the peer sends more than our a=max-message-size; waiting cannot help.
+          this.#abortForViolation(
+            protocolViolation('a message larger than the receive window'),
+            'a message larger than the receive window',
+          );
+          return;
+        }
         continue;
       }
       // Chunks that must travel alone or first (§6.10) end the packet for us.

@@ -82,6 +82,7 @@ export class SctpReceiver {
   #duplicates: number[] = [];
   #fragments = new Map<number, InboundFragment>();
   #heldBytes = 0;
+  #windowExhausted = false;
   #inboundStreams = new Map<number, InboundStream>();
   /** An incoming reset waiting for the cumulative TSN (RFC 6525 §5.2.2 E2); undefined when none. */
   #pendingReset: { streamIds: Set<number> | 'all'; senderLastAssignedTsn: number } | undefined;
@@ -102,6 +103,15 @@ export class SctpReceiver {
   /** Highest TSN received with everything before it (our cumulative TSN ack). */
   get cumulativeTsn(): number {
     return this.#peerCumulativeTsn;
+  }
+
+  /**
+   * True once the window filled up with no gap below: everything held is
+   * parts of messages whose rest cannot fit, so nothing will ever be
+   * delivered again (a peer sending messages larger than our window).
+   */
+  get windowExhausted(): boolean {
+    return this.#windowExhausted;
   }
 
   /** True while TSNs beyond the cumulative one are held, i.e. there are gaps. */
@@ -139,6 +149,7 @@ export class SctpReceiver {
       tsnGt(tsn, this.#highestReceived)
     ) {
       this.#stats.chunksDropped++;
+      if (this.#receivedAhead.size === 0) this.#windowExhausted = true;
       return true;
     }
     if (tsnGt(tsn, this.#highestReceived)) this.#highestReceived = tsn;
