@@ -560,6 +560,8 @@ export class MediaEngine {
           transports: this.#transports.size,
           producers: this.#producers.size,
           consumers: this.#consumers.size,
+          dataProducers: this.#dataProducers.size,
+          dataConsumers: this.#dataConsumers.size,
           eventLoopUtilization: since.utilization,
         };
       },

@@ -95,6 +95,9 @@ export interface MediaWorkerLoad {
   transports: number;
   producers: number;
   consumers: number;
+  /** Participants whose data the SFU takes, and sender-to-receiver data routes. */
+  dataProducers?: number;
+  dataConsumers?: number;
   /**
    * Share of wall time the worker's event loop was busy since the previous
    * getLoad (0–1), from performance.eventLoopUtilization(): per thread,

@@ -54,7 +54,14 @@ describe.each([
     );
     expect(transport.iceCandidates.some((line) => line.includes('tcptype passive'))).toBe(true);
     expect(transport.dtlsFingerprint).toEqual(worker.info.dtlsFingerprint);
-    expect(worker.load).toEqual({ routers: 1, transports: 1, producers: 0, consumers: 0 });
+    expect(worker.load).toEqual({
+      routers: 1,
+      transports: 1,
+      producers: 0,
+      consumers: 0,
+      dataProducers: 0,
+      dataConsumers: 0,
+    });
     expect(await worker.getLoad()).toMatchObject({ routers: 1, transports: 1 });
     const stats = await worker.getTransportStats(transport.transportId);
     expect(stats).toMatchObject({ transportId: transport.transportId, iceState: 'new', dtlsState: 'new' });

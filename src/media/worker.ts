@@ -124,7 +124,14 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
   readonly #thread: Worker | undefined;
   readonly #engine: MediaEngine | undefined;
   readonly #pending = new Map<number, Pending>();
-  readonly #load: MediaWorkerLoad = { routers: 0, transports: 0, producers: 0, consumers: 0 };
+  readonly #load: MediaWorkerLoad = {
+    routers: 0,
+    transports: 0,
+    producers: 0,
+    consumers: 0,
+    dataProducers: 0,
+    dataConsumers: 0,
+  };
   #nextId = 1;
   #state: 'open' | 'closing' | 'closed' | 'died' = 'open';
   #closing: Promise<void> | undefined;
@@ -576,6 +583,8 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
     else if (method === 'transport.create') this.#load.transports++;
     else if (method === 'produce') this.#load.producers++;
     else if (method === 'consume') this.#load.consumers++;
+    else if (method === 'produceData') this.#load.dataProducers = (this.#load.dataProducers ?? 0) + 1;
+    else if (method === 'consumeData') this.#load.dataConsumers = (this.#load.dataConsumers ?? 0) + 1;
   }
 
   #countClosed(event: MediaEvent): void {
@@ -583,6 +592,10 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
     else if (event.type === 'transport.close') this.#load.transports--;
     else if (event.type === 'producer.close') this.#load.producers--;
     else if (event.type === 'consumer.close') this.#load.consumers--;
+    else if (event.type === 'dataproducer.close')
+      this.#load.dataProducers = (this.#load.dataProducers ?? 1) - 1;
+    else if (event.type === 'dataconsumer.close')
+      this.#load.dataConsumers = (this.#load.dataConsumers ?? 1) - 1;
   }
 
   /** Emits without letting a listener's exception reach the message loop. */

@@ -250,11 +250,12 @@ export class Metrics {
         },
       });
     };
-    const sum = (key: 'routers' | 'transports' | 'producers' | 'consumers') => () =>
-      pool.workers.reduce(
-        (total, worker) => total + (worker.died || worker.closed ? 0 : worker.load[key]),
-        0,
-      );
+    const sum =
+      (key: 'routers' | 'transports' | 'producers' | 'consumers' | 'dataProducers' | 'dataConsumers') => () =>
+        pool.workers.reduce(
+          (total, worker) => total + (worker.died || worker.closed ? 0 : (worker.load[key] ?? 0)),
+          0,
+        );
     gauge(
       'workers',
       'Media workers running.',
@@ -264,5 +265,7 @@ export class Metrics {
     gauge('transports', 'WebRTC transports on all workers.', sum('transports'));
     gauge('producers', 'Tracks published into the SFU.', sum('producers'));
     gauge('consumers', 'Tracks sent to subscribers by the SFU.', sum('consumers'));
+    gauge('data_producers', 'Participants whose data-channel messages the SFU routes.', sum('dataProducers'));
+    gauge('data_consumers', 'Sender-to-receiver data-channel routes in the SFU.', sum('dataConsumers'));
   }
 }

@@ -146,6 +146,11 @@ describeWithNpmPackage('data channels in an sfu room, with libwebrtc participant
         maxRetransmits: 0,
       });
     }
+    // Three senders (mute has no data grant); each of the four receives the others' senders.
+    const worker = server.pool.workers[0];
+    for (let wait = 0; wait < 100 && worker?.load.dataConsumers !== 9; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(worker?.load).toMatchObject({ dataProducers: 3, dataConsumers: 9 });
   }, 60_000);
 
   it('delivers a text message to every other participant with the sender as `from`', async () => {
