@@ -476,10 +476,16 @@ async function runScenario(browser, baseUrl, scenarioName, mode) {
       report.pages[index].chat = chat;
       for (const [sender, text] of texts.entries()) {
         if (sender === index) continue;
-        if (!chat.some((line) => line.text === text && !line.own && line.name === opened[sender].name))
+        if (!chat.some((line) => line.text === text && !line.own && line.name === opened[sender].name)) {
+          const seen = await opening.page.evaluate(() => ({
+            channels: window.switchboardDemo.dataChannels(),
+            stats: window.switchboardDemo.dataStats(),
+          }));
           report.failures.push(
-            `${opening.name} did not receive the chat line "${text}" from ${opened[sender].name}`,
+            `${opening.name} did not receive the chat line "${text}" from ${opened[sender].name}; ` +
+              `its chat: ${JSON.stringify(chat)}; its data channels: ${JSON.stringify(seen)}`,
           );
+        }
       }
     }
 

@@ -51,7 +51,7 @@ export function npmPackageAvailable(name: string): NpmPackageCheck {
   const reason = present
     ? ''
     : (result.error?.message ??
-      result.stderr.split('\n').find((line) => line.trim() !== '') ??
+      result.stderr.split('\n').find((line) => /Error/.test(line)) ??
       'did not load');
   const check: NpmPackageCheck = { name, present, reason };
   checked.set(name, check);

@@ -62,7 +62,14 @@ describe('SFU on a worker thread with three libwebrtc participants', () => {
         }
         await participant.renegotiate();
       }
-      expect(worker.load).toEqual({ routers: 1, transports: 6, producers: 6, consumers: 12 });
+      expect(worker.load).toEqual({
+        routers: 1,
+        transports: 6,
+        producers: 6,
+        consumers: 12,
+        dataProducers: 0,
+        dataConsumers: 0,
+      });
       const wanted = (m: PeerMessage) => {
         if (m.type !== 'stats') return false;
         const tracks = Object.values(tracksOf(m));
@@ -118,7 +125,14 @@ describe('SFU on a worker thread with three libwebrtc participants', () => {
       await Promise.all(peers.map((peer) => peer.stop()));
       for (const participant of participants) await participant.leave();
     }
-    expect(worker.load).toEqual({ routers: 1, transports: 0, producers: 0, consumers: 0 });
+    expect(worker.load).toEqual({
+      routers: 1,
+      transports: 0,
+      producers: 0,
+      consumers: 0,
+      dataProducers: 0,
+      dataConsumers: 0,
+    });
     await worker.closeRouter(routerId);
   }, 60_000);
 });
