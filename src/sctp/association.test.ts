@@ -4,7 +4,8 @@
  * PRNG so every run is the same.
  */
 import { describe, expect, it } from 'vitest';
-import { SctpAssociation, type SctpAssociationOptions, type SctpTimers } from './association.js';
+import { VirtualTimers } from '../../test/fakes/virtual-timers.js';
+import { SctpAssociation, type SctpAssociationOptions } from './association.js';
 import type { SctpError } from './errors.js';
 import { decodeSctpPacket, sctpChecksum } from './packet.js';
 
@@ -18,59 +19,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-interface Event {
-  at: number;
-  seq: number;
-  callback: () => void;
-  cancelled: boolean;
-}
-
-/** Timers on a virtual clock that only moves when run. */
-class VirtualClock implements SctpTimers {
-  time = 0;
-  #seq = 0;
-  #queue: Event[] = [];
-
-  now = (): number => this.time;
-
-  setTimer = (callback: () => void, ms: number): unknown => {
-    const event: Event = { at: this.time + Math.max(0, ms), seq: this.#seq++, callback, cancelled: false };
-    let low = 0;
-    let high = this.#queue.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const other = this.#queue[mid];
-      if (other.at < event.at || (other.at === event.at && other.seq < event.seq)) low = mid + 1;
-      else high = mid;
-    }
-    this.#queue.splice(low, 0, event);
-    return event;
-  };
-
-  clearTimer = (handle: unknown): void => {
-    (handle as Event).cancelled = true;
-  };
-
-  /** Runs events in time order until done() holds or the clock passes limitMs; returns done(). */
-  runUntil(done: () => boolean, limitMs = 120_000): boolean {
-    while (!done()) {
-      const event = this.#queue.shift();
-      if (!event || event.at > limitMs) return done();
-      if (event.cancelled) continue;
-      this.time = event.at;
-      event.callback();
-    }
-    return true;
-  }
-
-  /** Runs every event due within ms from now. */
-  advance(ms: number): void {
-    const until = this.time + ms;
-    this.runUntil(() => (this.#queue[0]?.at ?? Infinity) > until, until);
-    this.time = until;
-  }
 }
 
 interface LinkOptions {
@@ -91,7 +39,7 @@ interface Received {
 }
 
 function pair(link: LinkOptions = {}, options: Partial<SctpAssociationOptions> = {}) {
-  const clock = new VirtualClock();
+  const clock = new VirtualTimers();
   const random = prng(link.seed ?? 1);
   const loss = link.loss ?? 0;
   const duplicate = link.duplicate ?? 0;
