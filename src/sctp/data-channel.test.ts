@@ -121,20 +121,6 @@ describe('DataChannelManager', () => {
     expect(clientSide.maxRetransmits).toBe(3);
   }, 15_000);
 
-  it("opens the opener's channel once the OPEN is sent, without waiting for the ACK (RFC 8832 §6)", async () => {
-    const { client, clientAssociation } = await pair();
-    const order: string[] = [];
-    // Ahead of the manager's own listener, which would open the channel at the ACK.
-    clientAssociation.prependListener('message', (_stream, ppid) => {
-      if (ppid === DataChannelPpid.Dcep) order.push('ack');
-    });
-    const channel = client.createDataChannel('eager');
-    channel.on('open', () => order.push('open'));
-    expect(channel.readyState).toBe('connecting');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(order).toEqual(['open', 'ack']);
-  });
-
   it('queues the OPEN of a channel created before the association opens', async () => {
     const a = new SctpAssociation({ localPort: 5000, remotePort: 5000, send: () => {} });
     open.push(a);

@@ -7,8 +7,8 @@
  * - Opening (RFC 8832 §6): DATA_CHANNEL_OPEN goes out with PPID 50 on the new
  *   stream, reliable and ordered whatever the channel's own reliability; the
  *   peer answers DATA_CHANNEL_ACK. The opener may send once the OPEN is
- *   queued (ordered delivery puts it first), so the channel is 'open' once the
- *   OPEN is sent, as in browsers, without waiting for the ACK.
+ *   queued (ordered delivery puts it first); the channel is 'open' at the ACK
+ *   or at the first message that arrives on the stream.
  * - Messages (RFC 8831 §6.6, §8): strings with PPID 51, binary with 53; an
  *   empty message travels as one zero byte with PPID 56 (string) or 57
  *   (binary), since a DATA chunk cannot be empty, and is delivered empty.
@@ -404,12 +404,6 @@ export class DataChannelManager extends EventEmitter<DataChannelManagerEvents> {
     });
     this.#awaitingAck.add(channel.id);
     this.#association.send(channel.id, DataChannelPpid.Dcep, open);
-    // RFC 8832 §6: the opener may send without waiting for the ACK, since ordered delivery
-    // puts the OPEN first; browsers open the channel here too. On a later turn, as they do.
-    setImmediate(() => {
-      if (this.#channels.get(channel.id) === channel && channel.readyState === 'connecting')
-        channel.setState('open');
-    });
   }
 
   #onAssociationOpen(): void {
