@@ -284,12 +284,23 @@ export class JanusServer {
   /** A subscriber handle on the publisher's feed; resolves with its id and Janus's offer. */
   async subscribe(): Promise<{ subscriber: string; sdp: string }> {
     const handle = await this.#attach();
-    const attached = await this.#message(handle, {
-      request: 'join',
-      ptype: 'subscriber',
-      room: ROOM,
-      streams: [{ feed: this.#publisherId }],
-    });
+    const join = () =>
+      this.#message(handle, {
+        request: 'join',
+        ptype: 'subscriber',
+        room: ROOM,
+        streams: [{ feed: this.#publisherId }],
+      });
+    // Janus answers "No such feed" until the publisher's PeerConnection is up: wait for it, for a while.
+    let attached: Awaited<ReturnType<typeof join>> | undefined;
+    for (let attempt = 0; attached === undefined; attempt++) {
+      try {
+        attached = await join();
+      } catch (error) {
+        if (attempt >= 40 || !/No such feed/.test(String(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
     if (attached.plugindata?.data['videoroom'] !== 'attached' || !attached.jsep) {
       throw new Error(`Janus did not attach the subscriber: ${JSON.stringify(attached)}`);
     }
