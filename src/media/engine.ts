@@ -10,9 +10,10 @@
  * command becomes an error response with a stable code. Nothing a command
  * carries ends the thread.
  */
-import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomUUID, X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { IceError, IceTcpMux, type IceTuple, IceUdpMux } from '../ice/index.js';
+import { RecordingError } from '../recording/errors.js';
 import { SdpNegotiationError } from '../sdp/negotiation-error.js';
 import { isRtxCodec, mimeKind, type RtpParameters } from '../sdp/rtp-parameters.js';
 import { fingerprintSha256, generateSelfSignedCertificate } from '../util/certificate.js';
@@ -40,6 +41,7 @@ import type { DataConsumer } from './data-consumer.js';
 import { MAX_RECIPIENT_LENGTH, MAX_RECIPIENTS, MAX_TOPIC_LENGTH } from './data-envelope.js';
 import type { DataProducer } from './data-producer.js';
 import type { MediaKind, Producer } from './producer.js';
+import { Recorder, type RecorderSummary } from './recorder.js';
 import { Router } from './router.js';
 import type { TransportCertificate, WebRtcTransport } from './webrtc-transport.js';
 import { type MediaErrorCode, MediaWorkerError } from './worker-errors.js';
@@ -102,6 +104,12 @@ interface DataProducerEntry {
   routerId: string;
 }
 
+interface RecorderEntry {
+  recorder: Recorder;
+  routerId: string;
+  error?: SerializedMediaError;
+}
+
 interface DataConsumerEntry {
   dataConsumer: DataConsumer;
   transportId: string;
@@ -119,6 +127,18 @@ type Handlers = {
 };
 
 const EMPTY: Empty = {};
+
+/** A recorder that could not start, as a command error. */
+function recordingCommandError(error: unknown): MediaWorkerError {
+  if (!(error instanceof RecordingError)) return new MediaWorkerError('ERR_MEDIA_INTERNAL', String(error));
+  const code: MediaErrorCode =
+    error.code === 'ERR_RECORDING_UNSUPPORTED'
+      ? 'ERR_MEDIA_UNSUPPORTED'
+      : error.code === 'ERR_RECORDING_WRITE_FAILED'
+        ? 'ERR_MEDIA_WRITE_FAILED'
+        : 'ERR_MEDIA_INVALID_ARGUMENT';
+  return new MediaWorkerError(code, error.message, { cause: error });
+}
 
 /**
  * A DTLS certificate from PEM: the certificate and its private key, which
@@ -247,6 +267,7 @@ export class MediaEngine {
   readonly #consumers = new Map<string, ConsumerEntry>();
   readonly #dataProducers = new Map<string, DataProducerEntry>();
   readonly #dataConsumers = new Map<string, DataConsumerEntry>();
+  readonly #recorders = new Map<string, RecorderEntry>();
   readonly #recentlyClosed = new Set<string>();
   readonly #handlers: Handlers;
   #eventLoop = performance.eventLoopUtilization();
@@ -357,8 +378,13 @@ export class MediaEngine {
   /** Closes every router (each announcing its objects' closes), then the sockets. Idempotent. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
+    // Recordings are finished (their files made whole) before the sockets go.
+    const recordings = [...this.#recorders.values()].map((entry) => entry.recorder.close().catch(() => {}));
     for (const entry of [...this.#routers.values()]) entry.router.close();
-    this.#closing = Promise.all([...this.#udp, ...this.#tcp].map((mux) => mux.close())).then(() => {});
+    this.#closing = Promise.all([
+      ...recordings,
+      ...[...this.#udp, ...this.#tcp].map((mux) => mux.close()),
+    ]).then(() => {});
     return this.#closing;
   }
 
@@ -551,6 +577,23 @@ export class MediaEngine {
         };
       },
       'router.sendData': (params) => this.#sendData(params),
+      'recorder.start': (params) => this.#startRecorder(params),
+      'recorder.stop': async (params) => {
+        const id = readString(params, 'recorderId');
+        const entry = this.#find(this.#recorders, params, 'recorderId', 'recorder');
+        return this.#summaryResult(id, entry, await entry.recorder.close());
+      },
+      'recorder.getStats': (params) => {
+        const id = readString(params, 'recorderId');
+        const { recorder } = this.#find(this.#recorders, params, 'recorderId', 'recorder');
+        return {
+          recorderId: id,
+          state: recorder.state,
+          bytes: recorder.bytes,
+          durationMs: recorder.durationMs,
+          ...recorder.stats,
+        };
+      },
       'worker.getLoad': () => {
         const now = performance.eventLoopUtilization();
         const since = performance.eventLoopUtilization(now, this.#eventLoop);
@@ -562,6 +605,7 @@ export class MediaEngine {
           consumers: this.#consumers.size,
           dataProducers: this.#dataProducers.size,
           dataConsumers: this.#dataConsumers.size,
+          recorders: this.#recorders.size,
           eventLoopUtilization: since.utilization,
         };
       },
@@ -598,11 +642,80 @@ export class MediaEngine {
       }),
     );
     router.once('close', () => {
+      for (const entry of this.#recorders.values())
+        if (entry.routerId === routerId) void entry.recorder.close().catch(() => {});
       this.#routers.delete(routerId);
       this.#forget(routerId);
       this.#emit({ type: 'router.close', routerId });
     });
     return { routerId };
+  }
+
+  async #startRecorder(params: Fields): Promise<{ recorderId: string }> {
+    const routerId = readString(params, 'routerId');
+    this.#find(this.#routers, params, 'routerId', 'router');
+    const path = readString(params, 'path');
+    if (!path.startsWith('/') || path.length > 4096 || !/\.(webm|mkv)$/.test(path) || path.includes('\0'))
+      throw new MediaWorkerError('ERR_MEDIA_INVALID_ARGUMENT', 'path must be an absolute .webm or .mkv path');
+    const producerOf = (key: string, kind: MediaKind): Producer | undefined => {
+      if (params[key] === undefined) return undefined;
+      const entry = this.#find(this.#producers, params, key, 'producer');
+      if (entry.routerId !== routerId || entry.producer.kind !== kind)
+        throw new MediaWorkerError(
+          'ERR_MEDIA_INVALID_ARGUMENT',
+          `${key} is not a ${kind} producer of the router`,
+        );
+      return entry.producer;
+    };
+    const audio = producerOf('audioProducerId', 'audio');
+    const video = producerOf('videoProducerId', 'video');
+    if (!audio && !video)
+      throw new MediaWorkerError(
+        'ERR_MEDIA_INVALID_ARGUMENT',
+        'a recorder needs an audio or a video producer',
+      );
+    const syncHoldMs = readOptionalInteger(params, 'syncHoldMs', 0, 60_000);
+    let recorder: Recorder;
+    try {
+      recorder = await Recorder.open({
+        path,
+        ...(audio ? { audio } : {}),
+        ...(video ? { video } : {}),
+        ...(syncHoldMs === undefined ? {} : { syncHoldMs }),
+      });
+    } catch (error) {
+      throw recordingCommandError(error);
+    }
+    const recorderId = randomUUID();
+    const entry: RecorderEntry = { recorder, routerId };
+    this.#recorders.set(recorderId, entry);
+    recorder.on('failed', (error) => {
+      entry.error = { code: 'ERR_MEDIA_WRITE_FAILED', message: error.message };
+      this.#log.warn({ recorderId, path, err: error }, 'a recording failed');
+      this.#emit({ type: 'recorder.failed', recorderId, routerId, error: entry.error });
+      void recorder.close().catch(() => {});
+    });
+    recorder.once('close', (summary) => {
+      this.#recorders.delete(recorderId);
+      this.#forget(recorderId);
+      this.#emit({
+        type: 'recorder.close',
+        recorderId,
+        routerId,
+        summary: this.#summaryResult(recorderId, entry, summary),
+      });
+    });
+    if (!this.#routers.has(routerId)) void recorder.close().catch(() => {});
+    return { recorderId };
+  }
+
+  #summaryResult(recorderId: string, entry: RecorderEntry, summary: RecorderSummary) {
+    return {
+      recorderId,
+      state: entry.recorder.state,
+      ...(entry.error ? { error: entry.error } : {}),
+      ...summary,
+    };
   }
 
   #createTransport(params: Fields): MediaMethods['transport.create']['result'] {

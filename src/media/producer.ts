@@ -34,6 +34,8 @@ export interface ProducerSink {
   onProducerPause(paused: boolean): void;
   /** The producer closed. */
   onProducerClose(): void;
+  /** A sender report of the stream (RFC 3550 §6.4.1): the sender's NTP time and the RTP timestamp of the same instant. */
+  onSenderReport?(ntpTimestamp: bigint, rtpTimestamp: number, nowMs: number): void;
 }
 
 /** How the producer talks back to its publisher (through its transport). */
@@ -242,8 +244,9 @@ export class Producer extends EventEmitter<ProducerEvents> {
   }
 
   /** A sender report from the publisher about this stream (RFC 3550 §6.4.1). */
-  receiveSenderReport(ntpTimestamp: bigint, nowMs: number): void {
+  receiveSenderReport(ntpTimestamp: bigint, rtpTimestamp: number, nowMs: number): void {
     this.#statistics?.onSenderReport(ntpTimestamp, nowMs);
+    for (const sink of this.#sinks) sink.onSenderReport?.(ntpTimestamp, rtpTimestamp, nowMs);
   }
 
   /** The report block for the next receiver report, or undefined before any packet. */

@@ -229,7 +229,9 @@ export class TransportBinding {
     for (const item of decoded.value) {
       switch (item.kind) {
         case 'sender-report':
-          this.#producerBySsrc.get(item.packet.ssrc)?.receiveSenderReport(item.packet.ntpTimestamp, nowMs);
+          this.#producerBySsrc
+            .get(item.packet.ssrc)
+            ?.receiveSenderReport(item.packet.ntpTimestamp, item.packet.rtpTimestamp, nowMs);
           break;
         case 'receiver-report':
           for (const block of item.packet.reports)

@@ -14,6 +14,8 @@ export type MediaErrorCode =
   | 'ERR_MEDIA_INVALID_STATE'
   /** The request is well formed but cannot be served (no codec in common with the router). */
   | 'ERR_MEDIA_UNSUPPORTED'
+  /** A recording file could not be created or written (disk full, unwritable directory). */
+  | 'ERR_MEDIA_WRITE_FAILED'
   /** The method names no command. */
   | 'ERR_MEDIA_UNKNOWN_METHOD'
   /** A socket could not be bound at start. */

@@ -25,6 +25,7 @@ import type { DataConsumerStats } from './data-consumer.js';
 import type { DataLinkStats } from './data-link.js';
 import type { DataProducerStats } from './data-producer.js';
 import type { MediaKind, ProducerStats } from './producer.js';
+import type { RecorderState, RecorderStats, RecorderSummary } from './recorder.js';
 import type { DtlsRole, DtlsState, TransportCloseReason, WebRtcTransportStats } from './webrtc-transport.js';
 import type { MediaErrorCode } from './worker-errors.js';
 
@@ -98,12 +99,41 @@ export interface MediaWorkerLoad {
   /** Participants whose data the SFU takes, and sender-to-receiver data routes. */
   dataProducers?: number;
   dataConsumers?: number;
+  /** Files being recorded. */
+  recorders?: number;
   /**
    * Share of wall time the worker's event loop was busy since the previous
    * getLoad (0–1), from performance.eventLoopUtilization(): per thread,
    * unlike process CPU time.
    */
   eventLoopUtilization?: number;
+}
+
+/** What `recorder.start` takes: one participant's tracks into one file. */
+export interface RecorderStartParams {
+  routerId: string;
+  /** Absolute path of the file (.webm, or .mkv for H.264); its directory is created. */
+  path: string;
+  audioProducerId?: string;
+  videoProducerId?: string;
+  /** Longest wait for both tracks' sender reports and a key frame before the file starts, ms. */
+  syncHoldMs?: number;
+}
+
+/** A recorder's summary as it crosses the thread boundary. */
+export interface RecorderSummaryResult extends RecorderSummary {
+  recorderId: string;
+  /** `failed` when the file could not be written. */
+  state: RecorderState;
+  error?: SerializedMediaError;
+}
+
+/** A recorder's progress. */
+export interface RecorderStatsResult extends RecorderStats {
+  recorderId: string;
+  state: RecorderState;
+  bytes: number;
+  durationMs: number;
 }
 
 /** Options of a new router. */
@@ -282,6 +312,9 @@ export interface MediaMethods {
   'dataConsumer.close': { params: { dataConsumerId: string }; result: Empty };
   'dataConsumer.getStats': { params: { dataConsumerId: string }; result: DataConsumerStatsResult };
   'router.sendData': { params: SendDataParams; result: { delivered: string[] } };
+  'recorder.start': { params: RecorderStartParams; result: { recorderId: string } };
+  'recorder.stop': { params: { recorderId: string }; result: RecorderSummaryResult };
+  'recorder.getStats': { params: { recorderId: string }; result: RecorderStatsResult };
   'worker.getLoad': { params: Empty; result: MediaWorkerLoad };
   'worker.close': { params: Empty; result: Empty };
 }
@@ -321,6 +354,9 @@ export const MEDIA_METHODS: readonly MediaMethod[] = [
   'dataConsumer.close',
   'dataConsumer.getStats',
   'router.sendData',
+  'recorder.start',
+  'recorder.stop',
+  'recorder.getStats',
   'worker.getLoad',
   'worker.close',
 ];
@@ -348,7 +384,11 @@ export type MediaEvent =
       dataProducerId: string;
       transportId: string;
       routerId: string;
-    };
+    }
+  /** A recorder could not write its file and stopped; a `recorder.close` follows. */
+  | { type: 'recorder.failed'; recorderId: string; routerId: string; error: SerializedMediaError }
+  /** A recorder ended (stopped, its producers or router closed, or failed) and its file is finished. */
+  | { type: 'recorder.close'; recorderId: string; routerId: string; summary: RecorderSummaryResult };
 
 /** An event's type. */
 export type MediaEventType = MediaEvent['type'];

@@ -40,6 +40,9 @@ import type {
   MediaWorkerThreadData,
   ProduceParams,
   ProducerStatsResult,
+  RecorderStartParams,
+  RecorderStatsResult,
+  RecorderSummaryResult,
   RouterCreateParams,
   SendDataParams,
   TransportConnectParams,
@@ -439,6 +442,22 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
   async sendData(routerId: string, message: Omit<SendDataParams, 'routerId'>): Promise<string[]> {
     const result = await this.request('router.sendData', { ...message, routerId });
     return result.delivered;
+  }
+
+  /** Starts recording a participant's producers into one file; returns the recorder's id. */
+  async startRecorder(routerId: string, options: Omit<RecorderStartParams, 'routerId'>): Promise<string> {
+    const result = await this.request('recorder.start', { ...options, routerId });
+    return result.recorderId;
+  }
+
+  /** Stops a recorder and finishes its file; resolves with its summary. */
+  stopRecorder(recorderId: string): Promise<RecorderSummaryResult> {
+    return this.request('recorder.stop', { recorderId });
+  }
+
+  /** A recorder's progress. */
+  getRecorderStats(recorderId: string): Promise<RecorderStatsResult> {
+    return this.request('recorder.getStats', { recorderId });
   }
 
   /** What the worker holds, counted by the worker, and how busy its event loop is. */

@@ -10,6 +10,11 @@ import type { RoomManager } from '../signaling/rooms.js';
 import { type AccessToken, ROOM_NAME, TokenError, type TokenVerifier } from '../signaling/tokens.js';
 import type { RateLimiter } from '../util/rate-limiter.js';
 import { type HttpHandler, readJsonBody, sendJson, sendProblem } from './http-server.js';
+import {
+  type RecordingService,
+  RecordingServiceError,
+  type RecordingServiceErrorCode,
+} from './recording-service.js';
 
 const createRoomSchema = z.strictObject({
   name: z.string().regex(ROOM_NAME, 'must be 1–128 letters, digits, _ . ~ or -'),
@@ -25,9 +30,25 @@ const sendDataSchema = z.strictObject({
   to: z.array(z.string().max(64)).max(256).optional(),
 });
 
+const startRecordingSchema = z.strictObject({
+  participants: z.array(z.string().min(1).max(256)).min(1).max(1000).optional(),
+  audioOnly: z.boolean().optional(),
+});
+
+/** HTTP status of each refusal of the recording service. */
+const RECORDING_STATUS: Record<RecordingServiceErrorCode, [number, string]> = {
+  not_found: [404, 'Not Found'],
+  active: [409, 'Conflict'],
+  inactive: [409, 'Conflict'],
+  wrong_mode: [409, 'Conflict'],
+  failed: [500, 'Internal Server Error'],
+};
+
 /** What the admin API needs. */
 export interface AdminApiOptions {
   rooms: RoomManager;
+  /** Room recordings; without them the recording routes answer 503. */
+  recordings?: RecordingService | undefined;
   verifier: TokenVerifier;
   /** Requests per source address. */
   limiter: RateLimiter;
@@ -35,7 +56,7 @@ export interface AdminApiOptions {
 
 /** The /api handler. */
 export function adminApiHandler(options: AdminApiOptions): HttpHandler {
-  const { rooms, verifier, limiter } = options;
+  const { rooms, verifier, limiter, recordings } = options;
   return async (request, response, url) => {
     if (url.pathname !== '/api' && !url.pathname.startsWith('/api/')) return false;
     if (!limiter.take(request.socket.remoteAddress ?? '')) {
@@ -46,6 +67,10 @@ export function adminApiHandler(options: AdminApiOptions): HttpHandler {
     if (!token) return true;
     const parts = url.pathname.split('/').slice(2).map(decodeURIComponent);
     const method = request.method ?? 'GET';
+    if (parts[0] === 'recordings' || (parts[0] === 'rooms' && parts[2] === 'recordings')) {
+      await recordingRoute(method, parts, request, response, recordings);
+      return true;
+    }
     await route(method, parts, request, response, rooms);
     return true;
   };
@@ -178,6 +203,73 @@ async function route(
     return;
   }
   sendProblem(response, 404, 'Not Found');
+}
+
+/**
+ * /api/recordings, /api/recordings/{id}, /api/rooms/{room}/recordings,
+ * /api/rooms/{room}/recordings/{id} (DELETE) and …/{id}/stop (POST).
+ */
+async function recordingRoute(
+  method: string,
+  parts: string[],
+  request: IncomingMessage,
+  response: ServerResponse,
+  recordings: RecordingService | undefined,
+): Promise<void> {
+  const notAllowed = (allow: string) =>
+    sendProblem(response, 405, 'Method Not Allowed', undefined, { allow });
+  if (!recordings) return sendProblem(response, 503, 'Service Unavailable', 'this server does not record');
+  const refused = (error: unknown) => {
+    if (!(error instanceof RecordingServiceError)) throw error;
+    const [status, title] = RECORDING_STATUS[error.code];
+    sendProblem(
+      response,
+      status,
+      title,
+      error.message,
+      {},
+      error.recording ? { recording: error.recording } : {},
+    );
+  };
+  if (parts[0] === 'recordings') {
+    if (parts.length === 1) {
+      if (method !== 'GET') return notAllowed('GET');
+      return sendJson(response, 200, { recordings: recordings.list() });
+    }
+    if (parts.length !== 2) return sendProblem(response, 404, 'Not Found');
+    if (method !== 'GET') return notAllowed('GET');
+    const recording = recordings.get(parts[1]);
+    if (!recording) return sendProblem(response, 404, 'Not Found', `no recording ${parts[1]}`);
+    return sendJson(response, 200, { recording });
+  }
+  const room = parts[1];
+  if (parts.length === 3) {
+    if (method === 'GET')
+      return sendJson(response, 200, {
+        recordings: recordings.list().filter((recording) => recording.room === room),
+      });
+    if (method !== 'POST') return notAllowed('GET, POST');
+    const body = startRecordingSchema.safeParse((await readJsonBody(request)) ?? {});
+    if (!body.success) return invalid(response, body.error);
+    try {
+      const { info } = await recordings.startRecording(room, {
+        startedBy: null,
+        ...(body.data.audioOnly === undefined ? {} : { audioOnly: body.data.audioOnly }),
+        ...(body.data.participants ? { participants: body.data.participants } : {}),
+      });
+      return sendJson(response, 201, { recording: info });
+    } catch (error) {
+      return refused(error);
+    }
+  }
+  const stop = parts.length === 5 && parts[4] === 'stop';
+  if (parts.length !== 4 && !stop) return sendProblem(response, 404, 'Not Found');
+  if (stop ? method !== 'POST' : method !== 'DELETE') return notAllowed(stop ? 'POST' : 'DELETE');
+  try {
+    return sendJson(response, 200, { recording: await recordings.stopRecording(parts[3], room) });
+  } catch (error) {
+    return refused(error);
+  }
 }
 
 function invalid(response: ServerResponse, error: z.ZodError): void {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Log } from '../util/log.js';
 import type { Config } from './config.js';
+import { ServerEventBus } from './events.js';
 import { HttpServer, operationsHandler } from './http-server.js';
 import { MediaService } from './media-service.js';
 import { Metrics } from './metrics.js';
@@ -33,6 +34,8 @@ export class App {
   /** The HTTP listener, when `http.listen` names one. */
   readonly http: HttpServer | undefined;
   readonly metrics: Metrics;
+  /** What happens in the server (recordings started, stopped, failed), for webhooks and tests. */
+  readonly events: ServerEventBus;
   private readonly log: Log;
   private closing: Promise<void> | undefined;
 
@@ -42,8 +45,10 @@ export class App {
     media: MediaService | undefined,
     http: HttpServer | undefined,
     metrics: Metrics,
+    events: ServerEventBus,
     log: Log,
   ) {
+    this.events = events;
     this.turn = turn;
     this.signaling = signaling;
     this.media = media;
@@ -67,6 +72,7 @@ export class App {
     }
     const turn = await TurnService.start(turnConfig, log);
     const metrics = new Metrics();
+    const events = new ServerEventBus();
     metrics.addTurn(turn.server);
     let signaling: SignalingService | undefined;
     let media: MediaService | undefined;
@@ -75,7 +81,16 @@ export class App {
       if (options.signaling) {
         media = await MediaService.start(config, log);
         metrics.addMedia(media);
-        signaling = new SignalingService({ config, log, turn, turnSecret, dev: options.dev, sfu: media.sfu });
+        signaling = new SignalingService({
+          config,
+          log,
+          turn,
+          turnSecret,
+          dev: options.dev,
+          sfu: media.sfu,
+          recording: { sfu: media.sfu, events },
+        });
+        await signaling.recordings?.recover();
         metrics.addSignaling(signaling);
       }
       if (config.http.listen.length > 0) {
@@ -108,7 +123,7 @@ export class App {
       await turn.close();
       throw error;
     }
-    return new App(turn, signaling, media, http, metrics, log);
+    return new App(turn, signaling, media, http, metrics, events, log);
   }
 
   /** SIGHUP: reloads what can be reloaded without a restart (the TLS certificate). */

@@ -66,6 +66,7 @@ describe('defaults', () => {
         externalTurnUrls: [],
       },
       media: { addresses: [], udpPort: 7882, tcpPort: 7881, maxIncomingBitrate: 2_500_000, workers: -1 },
+      recording: { dir: './recordings' },
       turn: {
         listen: [{ host: '0.0.0.0', port: 3478 }],
         realm: 'switchboard',

@@ -224,6 +224,11 @@ const mediaSection = z.strictObject({
   workers: z.number().int().min(-1).max(64).default(-1),
 });
 
+const recordingSection = z.strictObject({
+  /** Where recordings go, one directory per recording; relative to the working directory. */
+  dir: z.string().min(1).max(4096).default('./recordings'),
+});
+
 /**
  * The whole configuration; unknown keys are refused so that a typo in a file
  * is an error rather than a silently ignored setting.
@@ -233,6 +238,7 @@ export const configSchema = z.strictObject({
   http: httpSection.prefault({}),
   signaling: signalingSection.prefault({}),
   media: mediaSection.prefault({}),
+  recording: recordingSection.prefault({}),
   turn: turnSection.prefault({}),
 });
 
@@ -539,6 +545,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: 'media-workers',
     valueName: 'N',
     help: 'media worker threads, each on its own ports (UDP and TCP +1 per worker); -1 = one per core, 0 = in the main thread',
+  },
+  {
+    path: 'recording.dir',
+    kind: 'string',
+    flag: 'recordings-dir',
+    valueName: 'DIR',
+    help: 'directory recordings are written to, one subdirectory per recording (default ./recordings)',
   },
   {
     path: 'http.listen',

@@ -31,8 +31,16 @@ export function sendProblem(
   title: string,
   detail?: string,
   headers: Record<string, string> = {},
+  /** Extension members of the problem (RFC 9457 §3.2). */
+  extensions: Record<string, unknown> = {},
 ): void {
-  const body = JSON.stringify({ type: 'about:blank', title, status, ...(detail ? { detail } : {}) });
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title,
+    status,
+    ...(detail ? { detail } : {}),
+    ...extensions,
+  });
   response.writeHead(status, {
     'content-type': 'application/problem+json',
     'content-length': Buffer.byteLength(body),

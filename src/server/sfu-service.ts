@@ -61,11 +61,35 @@ interface Grants {
 const SUBSCRIBE_ANSWER_TIMEOUT_MS = 10_000;
 
 /** A producer as the room knows it. */
-interface ProducerRecord {
+export interface ProducerRecord {
   producerId: string;
   participantId: string;
   kind: 'audio' | 'video';
   source: TrackSource;
+}
+
+/** Recorder events of the room's router. */
+export type RecorderEvent = Extract<MediaEvent, { type: 'recorder.failed' | 'recorder.close' }>;
+
+/** What happens in a room's media, for the recording service. */
+export interface SfuRoomObserver {
+  producerAdded?(producer: ProducerRecord): void;
+  producerRemoved?(producerId: string): void;
+  memberJoined?(participantId: string): void;
+  memberLeft?(participantId: string): void;
+  recorderEvent?(event: RecorderEvent): void;
+  closed?(): void;
+}
+
+/** A room's media as the recording service sees it. */
+export interface ObservableSfuRoom {
+  readonly name: string;
+  readonly producers: ReadonlyMap<string, ProducerRecord>;
+  readonly members: ReadonlyMap<string, unknown>;
+  readonly ready: Promise<{ worker: MediaWorker; routerId: string }>;
+  readonly closed: boolean;
+  /** Adds an observer; returns the function that removes it. */
+  observe(observer: SfuRoomObserver): () => void;
 }
 
 /** The SFU on a pool of media workers. */
@@ -74,6 +98,7 @@ export class WorkerSfuService implements SfuService {
   readonly #rooms = new Map<string, WorkerSfuRoom>();
   /** Rooms by router id, for the workers' events. */
   readonly #byRouter = new Map<string, WorkerSfuRoom>();
+  readonly #roomListeners = new Set<(room: ObservableSfuRoom) => void>();
 
   constructor(options: SfuServiceOptions) {
     this.#options = options;
@@ -100,8 +125,21 @@ export class WorkerSfuService implements SfuService {
         },
       });
       this.#rooms.set(name, room);
+      for (const listener of this.#roomListeners) listener(room);
     }
     return room;
+  }
+
+  /** A room's media, when it has any. */
+  mediaRoom(name: string): ObservableSfuRoom | undefined {
+    const room = this.#rooms.get(name);
+    return room && !room.closed ? room : undefined;
+  }
+
+  /** Calls `listener` with each room's media as it is created; returns the function that stops it. */
+  onRoom(listener: (room: ObservableSfuRoom) => void): () => void {
+    this.#roomListeners.add(listener);
+    return () => this.#roomListeners.delete(listener);
   }
 
   /** Rooms with media now. */
@@ -124,7 +162,7 @@ export class WorkerSfuService implements SfuService {
 }
 
 /** One room's router and members. */
-class WorkerSfuRoom implements SfuRoom {
+class WorkerSfuRoom implements SfuRoom, ObservableSfuRoom {
   readonly name: string;
   readonly sink: SfuRoomSink;
   readonly log: Log;
@@ -137,6 +175,7 @@ class WorkerSfuRoom implements SfuRoom {
   #routerId: string | undefined;
   #worker: MediaWorker | undefined;
   readonly #hooks: { placed: (routerId: string) => void; closed: (routerId: string | undefined) => void };
+  readonly #observers = new Set<SfuRoomObserver>();
 
   constructor(
     name: string,
@@ -162,6 +201,22 @@ class WorkerSfuRoom implements SfuRoom {
     this.ready.catch(() => {});
   }
 
+  observe(observer: SfuRoomObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
+
+  /** Tells every observer; one that throws does not stop the others. */
+  #notify(call: (observer: SfuRoomObserver) => void): void {
+    for (const observer of [...this.#observers]) {
+      try {
+        call(observer);
+      } catch (error) {
+        this.log.error({ err: error, room: this.name }, 'a room observer failed');
+      }
+    }
+  }
+
   join(participant: { id: string; grants: Grants }, sink: SfuParticipantSink): SfuParticipant {
     if (this.closed) throw new SfuError('negotiation_failed', 'the room is closed');
     this.members.get(participant.id)?.close();
@@ -170,6 +225,7 @@ class WorkerSfuRoom implements SfuRoom {
     if (participant.grants.subscribe) {
       for (const producer of this.producers.values()) member.consume(producer);
     }
+    this.#notify((observer) => observer.memberJoined?.(participant.id));
     return member;
   }
 
@@ -205,6 +261,7 @@ class WorkerSfuRoom implements SfuRoom {
     for (const member of this.members.values()) {
       if (member.id !== record.participantId && member.grants.subscribe) member.consume(record);
     }
+    this.#notify((observer) => observer.producerAdded?.(record));
   }
 
   /** Events of this room's router and its objects. */
@@ -221,6 +278,11 @@ class WorkerSfuRoom implements SfuRoom {
       case 'producer.close':
         this.producers.delete(event.producerId);
         for (const member of this.members.values()) member.producerClosed(event.producerId);
+        this.#notify((observer) => observer.producerRemoved?.(event.producerId));
+        return;
+      case 'recorder.failed':
+      case 'recorder.close':
+        this.#notify((observer) => observer.recorderEvent?.(event));
         return;
       case 'consumer.close':
       case 'transport.close':
@@ -236,12 +298,16 @@ class WorkerSfuRoom implements SfuRoom {
   }
 
   left(member: Member): void {
-    if (this.members.get(member.id) === member) this.members.delete(member.id);
+    if (this.members.get(member.id) !== member) return;
+    this.members.delete(member.id);
+    this.#notify((observer) => observer.memberLeft?.(member.id));
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // First, so that recordings are stopped (files finished, summaries answered) before the router goes.
+    this.#notify((observer) => observer.closed?.());
     for (const member of [...this.members.values()]) member.close();
     if (this.#worker && this.#routerId !== undefined)
       void this.#worker.closeRouter(this.#routerId).catch(() => {});

@@ -18,8 +18,11 @@ import type { Log } from '../util/log.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { adminApiHandler } from './admin-api.js';
 import type { Config } from './config.js';
+import type { ServerEventBus } from './events.js';
 import { type HttpHandler, sendJson, sendProblem } from './http-server.js';
 import { childLog } from './logger.js';
+import { RecordingService } from './recording-service.js';
+import type { WorkerSfuService } from './sfu-service.js';
 import type { TurnService } from './turn-service.js';
 
 /** What the service needs besides the configuration. */
@@ -34,6 +37,8 @@ export interface SignalingServiceOptions {
   dev: boolean;
   /** The media server behind sfu rooms. */
   sfu?: SfuService;
+  /** Recording of sfu rooms: the SFU on workers, and where recording events go. */
+  recording?: { sfu: WorkerSfuService; events: ServerEventBus };
 }
 
 /** The host part of a Host header ("example.org:7880", "[::1]:7880"), undefined when absent. */
@@ -50,6 +55,8 @@ export class SignalingService {
   readonly rooms: RoomManager;
   readonly server: SignalingServer;
   readonly handlers: HttpHandler[];
+  /** Room recordings, when the media server runs here. */
+  readonly recordings: RecordingService | undefined;
   private readonly options: SignalingServiceOptions;
 
   constructor(options: SignalingServiceOptions) {
@@ -72,6 +79,15 @@ export class SignalingService {
         'no API keys (signaling.apiKeys, --api-key KEY:SECRET): every join and admin call will be refused',
       );
     }
+    this.recordings = options.recording
+      ? new RecordingService({
+          dir: config.recording.dir,
+          sfu: options.recording.sfu,
+          rooms: this.rooms,
+          events: options.recording.events,
+          log: childLog(log, { service: 'recording' }),
+        })
+      : undefined;
     this.server = new SignalingServer({
       rooms: this.rooms,
       verifier,
@@ -80,10 +96,12 @@ export class SignalingService {
       resumeGraceMs: signaling.resumeGrace * 1000,
       maxConnections: signaling.maxConnections,
       sfu: options.sfu,
+      ...(this.recordings ? { recording: this.recordings } : {}),
     });
     this.handlers = [
       adminApiHandler({
         rooms: this.rooms,
+        recordings: this.recordings,
         verifier,
         limiter: new RateLimiter({ perSecond: 20, burst: 40 }),
       }),
@@ -173,14 +191,22 @@ export class SignalingService {
           .replace(/^-|-$/g, '')
           .slice(0, 32) || 'guest';
       const identity = `${slug}-${Math.random().toString(36).slice(2, 8)}`;
-      const token = await createAccessToken(key, { identity, name, room, ttlSeconds: 6 * 3600 });
+      // Development tokens may record, so that the demo's record button can be tried.
+      const token = await createAccessToken(key, {
+        identity,
+        name,
+        room,
+        grants: { record: true },
+        ttlSeconds: 6 * 3600,
+      });
       sendJson(response, 200, { token, identity });
       return true;
     };
   }
 
-  /** Closes every connection and room. */
-  close(): Promise<void> {
-    return this.server.close();
+  /** Finishes recordings (their files made whole), then closes every connection and room. */
+  async close(): Promise<void> {
+    await this.recordings?.close();
+    await this.server.close();
   }
 }

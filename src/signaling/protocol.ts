@@ -13,6 +13,7 @@
  * `subscribe_answer`) and renegotiates as tracks come and go.
  */
 import { z } from 'zod';
+import type { RecordingState } from './recording.js';
 
 /** The protocol version this server speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -121,6 +122,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     sdp: z.string().min(1).max(MAX_MESSAGE_BYTES),
     rid,
   }),
+  z.strictObject({ type: z.literal('recording_start'), audioOnly: z.boolean().optional(), rid }),
+  z.strictObject({ type: z.literal('recording_stop'), rid }),
   z.strictObject({ type: z.literal('leave'), rid }),
   z.strictObject({ type: z.literal('ping'), t: z.number().optional(), rid }),
 ]);
@@ -198,6 +201,9 @@ export const ERROR_CODES = [
   'join_timeout',
   'wrong_mode',
   'negotiation_failed',
+  'recording_active',
+  'recording_inactive',
+  'recording_failed',
   'internal',
 ] as const;
 
@@ -244,8 +250,11 @@ export type ServerMessage =
       resumeGraceMs: number;
       /** How often the client should send `ping`, ms. */
       pingIntervalMs: number;
+      /** The room's active recording, or null. */
+      recording: RecordingState | null;
       rid?: string;
     }
+  | { type: 'recording'; recording: RecordingState; rid?: string }
   | { type: 'participant_joined'; participant: ParticipantInfo }
   | { type: 'participant_updated'; participant: ParticipantInfo }
   | { type: 'participant_left'; participantId: string; reason: 'left' | 'timeout' | 'removed' }

@@ -22,6 +22,7 @@ import {
   parseClientMessage,
   type ServerMessage,
 } from './protocol.js';
+import { type RecordingControl, RecordingControlError } from './recording.js';
 import { Participant, type ParticipantLink, type Room } from './room.js';
 import type { RoomManager } from './rooms.js';
 import { SfuError, type SfuService } from './sfu.js';
@@ -36,6 +37,8 @@ export interface SignalingServerOptions {
   log: Log;
   /** The media server for sfu rooms; without it, joining an sfu room is refused. */
   sfu?: SfuService;
+  /** Recording control for participants with the record grant; without it, their requests fail. */
+  recording?: RecordingControl;
   /** How long a dropped connection may resume its session, ms. Default 15,000. */
   resumeGraceMs?: number;
   /** How often clients should send `ping`, ms. Default 10,000. */
@@ -365,6 +368,46 @@ export class SignalingServer {
     });
   }
 
+  private onRecordingRequest(
+    connection: Connection,
+    room: Room,
+    participant: Participant,
+    message: Extract<ClientMessage, { type: 'recording_start' | 'recording_stop' }>,
+  ): void {
+    const rid = message.rid;
+    if (!participant.grants.record) {
+      this.error(connection, 'permission_denied', 'the token does not have the record grant', rid);
+      return;
+    }
+    if (room.settings.mode !== 'sfu') {
+      this.error(connection, 'wrong_mode', `room ${room.name} is p2p: only sfu rooms are recorded`, rid);
+      return;
+    }
+    const control = this.options.recording;
+    if (!control) {
+      this.error(connection, 'recording_failed', 'recording is not available on this server', rid);
+      return;
+    }
+    const request =
+      message.type === 'recording_start'
+        ? control.start(room.name, {
+            startedBy: participant.id,
+            ...(message.audioOnly === undefined ? {} : { audioOnly: message.audioOnly }),
+          })
+        : control.stop(room.name, { stoppedBy: participant.id });
+    request.then(
+      (recording) => connection.send({ type: 'recording', recording, ...(rid !== undefined ? { rid } : {}) }),
+      (error: unknown) => {
+        if (error instanceof RecordingControlError) {
+          this.error(connection, error.code, error.message, rid);
+          return;
+        }
+        this.log.error({ err: error }, 'recording request failed');
+        this.error(connection, 'recording_failed', 'the recording could not be started or stopped', rid);
+      },
+    );
+  }
+
   private resume(
     connection: Connection,
     token: AccessToken,
@@ -426,6 +469,7 @@ export class SignalingServer {
       iceServers: this.options.iceServers(participant, connection.host),
       resumeGraceMs: this.options.resumeGraceMs ?? 15_000,
       pingIntervalMs: this.options.clientPingIntervalMs ?? 10_000,
+      recording: this.options.recording?.state(room.name) ?? null,
       ...(rid !== undefined ? { rid } : {}),
     });
   }
@@ -536,6 +580,10 @@ export class SignalingServer {
         for (const track of participant.tracks.values())
           if (track.kind === message.kind) track.muted = message.muted;
         room.broadcast({ type: 'participant_updated', participant: participant.info() });
+        return;
+      case 'recording_start':
+      case 'recording_stop':
+        this.onRecordingRequest(connection, room, participant, message);
         return;
       case 'leave':
         this.rooms.remove(room, participant, 'left');

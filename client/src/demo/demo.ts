@@ -13,12 +13,18 @@
  * The chat goes through `Room.sendData`: on the data channels in sfu rooms,
  * as signaling `data` messages in p2p rooms; each line records which.
  *
+ * Recording (sfu rooms): a page whose token has the `record` grant shows a
+ * Record button that starts and stops the room's recording. Every page in the
+ * room shows a REC badge with the elapsed time while a recording runs,
+ * whoever started it.
+ *
  * `window.switchboardDemo` exposes the page's state for automated tests.
  */
 import {
   connect,
   type DataPath,
   type ParticipantInfo,
+  type RecordingState,
   type Room,
   type SelectedPair,
   selectedCandidatePair,
@@ -61,6 +67,9 @@ const ui = {
   roomMode: element<HTMLSpanElement>('room-mode'),
   toggleAudio: element<HTMLButtonElement>('toggle-audio'),
   toggleVideo: element<HTMLButtonElement>('toggle-video'),
+  recordButton: element<HTMLButtonElement>('record-button'),
+  recordingIndicator: element<HTMLSpanElement>('recording-indicator'),
+  recordingTime: element<HTMLSpanElement>('recording-time'),
   leaveButton: element<HTMLButtonElement>('leave-button'),
   videos: element<HTMLDivElement>('videos'),
   audience: element<HTMLParagraphElement>('audience'),
@@ -81,6 +90,12 @@ const remoteTracks = new Map<string, Set<MediaStreamTrack>>();
 const connectionStates = new Map<string, RTCPeerConnectionState>();
 /** Frames each <video> presented, counted with requestVideoFrameCallback. */
 const presentedFrames = new WeakMap<HTMLVideoElement, number>();
+/** True when the token of the room joined has the `record` grant. */
+let canRecord = false;
+/** True while a start or stop of the recording awaits the server's answer. */
+let recordingBusy = false;
+/** Ticks the REC badge's elapsed time while a recording runs. */
+let recordingClock: ReturnType<typeof setInterval> | undefined;
 
 /** The room's mode once joined. */
 function mode(): 'p2p' | 'sfu' | null {
@@ -121,6 +136,26 @@ async function fetchDevToken(roomName: string, name: string): Promise<string> {
   const body = (await response.json()) as { token?: unknown };
   if (typeof body.token !== 'string') throw new Error('GET /dev/token returned no token');
   return body.token;
+}
+
+/**
+ * The grants of an access token, read from its payload without checking the
+ * signature (only the server can; this merely decides what the page offers).
+ * A token that cannot be read grants nothing here.
+ */
+function tokenGrants(token: string): { record: boolean } {
+  try {
+    const part = token.split('.')[1] ?? '';
+    const base64 = part
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(part.length / 4) * 4, '=');
+    const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+    const payload = JSON.parse(new TextDecoder().decode(bytes)) as { grants?: { record?: unknown } } | null;
+    return { record: payload?.grants?.record === true };
+  } catch {
+    return { record: false };
+  }
 }
 
 function signalingUrl(): string {
@@ -224,6 +259,73 @@ function play(video: HTMLVideoElement): void {
   });
 }
 
+/** Elapsed time as m:ss, or h:mm:ss from an hour on. */
+function formatElapsed(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  const s = String(seconds % 60).padStart(2, '0');
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}:${s}`;
+  return `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:${s}`;
+}
+
+/** Who started a recording, as the page names them. */
+function recorderName(recording: RecordingState): string {
+  if (recording.startedBy === null) return 'an administrator';
+  if (recording.startedBy === room?.localParticipant?.id) return 'you';
+  return room?.participant(recording.startedBy)?.name ?? 'someone who left';
+}
+
+function renderRecordingTime(): void {
+  const recording = room?.recording ?? null;
+  ui.recordingTime.textContent = formatElapsed(recording ? Date.now() - recording.startedAt : 0);
+}
+
+/** The REC badge (every page) and the Record button (pages with the `record` grant, sfu rooms). */
+function renderRecording(): void {
+  const recording = room?.recording ?? null;
+  const on = recording !== null;
+  ui.recordingIndicator.dataset.recording = on ? 'on' : 'off';
+  ui.recordingIndicator.hidden = !on;
+  ui.recordingIndicator.title = recording
+    ? `This room is being recorded, since ${new Date(recording.startedAt).toLocaleTimeString()} (started by ${recorderName(recording)})`
+    : '';
+  renderRecordingTime();
+  if (on && recordingClock === undefined) recordingClock = setInterval(renderRecordingTime, 1000);
+  if (!on && recordingClock !== undefined) {
+    clearInterval(recordingClock);
+    recordingClock = undefined;
+  }
+  ui.recordButton.hidden = !(room && canRecord && mode() === 'sfu');
+  ui.recordButton.disabled = recordingBusy;
+  ui.recordButton.textContent = on ? 'Stop recording' : 'Record';
+  ui.recordButton.setAttribute('aria-pressed', String(on));
+}
+
+/** Starts the room's recording, or stops the one running; a refusal shows in the status line. */
+async function toggleRecording(): Promise<void> {
+  const current = room;
+  if (!current || recordingBusy) return;
+  const stopping = current.recording !== null;
+  recordingBusy = true;
+  renderRecording();
+  try {
+    if (stopping) await current.stopRecording();
+    else await current.startRecording();
+  } catch (error) {
+    if (room === current) {
+      const code = error instanceof Error && 'code' in error ? error.code : undefined;
+      const text = error instanceof Error ? error.message : String(error);
+      setStatus(
+        `Recording not ${stopping ? 'stopped' : 'started'}: ${text}${typeof code === 'string' ? ` (${code})` : ''}`,
+        true,
+      );
+    }
+  } finally {
+    recordingBusy = false;
+    renderRecording();
+  }
+}
+
 function addChatLine(line: ChatLine): void {
   chatLines.push(line);
   const item = document.createElement('li');
@@ -278,6 +380,7 @@ function wire(current: Room, name: string): void {
     renderTracks(participantId);
   });
   current.on('activeSpeakerChanged', renderActiveSpeaker);
+  current.on('recording', () => renderRecording());
   current.on('peerConnectionStateChanged', (id, connectionState) =>
     connectionStates.set(id, connectionState),
   );
@@ -332,6 +435,7 @@ async function join(roomName: string, name: string, relay: boolean): Promise<voi
       ...(relay ? { iceTransportPolicy: 'relay' as const } : {}),
     });
     room = joined;
+    canRecord = tokenGrants(token).record;
     remoteTracks.clear();
     connectionStates.clear();
     wire(joined, name);
@@ -348,6 +452,7 @@ async function join(roomName: string, name: string, relay: boolean): Promise<voi
         : 'Media goes directly between participants (mesh)';
     ui.roomMode.hidden = joined.mode === undefined;
     renderAudience();
+    renderRecording();
     ui.joinForm.hidden = true;
     ui.call.hidden = false;
     state = 'joined';
@@ -374,6 +479,8 @@ function showForm(): void {
   remoteTracks.clear();
   ui.audience.hidden = true;
   ui.roomMode.hidden = true;
+  canRecord = false;
+  renderRecording();
   for (const track of localStream?.getTracks() ?? []) track.stop();
   localStream = null;
   tile(null).remove();
@@ -433,6 +540,7 @@ ui.joinForm.addEventListener('submit', (event) => {
 });
 ui.toggleAudio.addEventListener('click', () => toggle('audio'));
 ui.toggleVideo.addEventListener('click', () => toggle('video'));
+ui.recordButton.addEventListener('click', () => void toggleRecording());
 ui.leaveButton.addEventListener('click', () => void leave());
 ui.chatForm.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -495,11 +603,17 @@ const switchboardDemo = {
     (room?.dataChannels ?? []).map(({ label, readyState }) => ({ label, readyState })),
   /** Data counters of the room, malformed envelopes received included (null before joining). */
   dataStats: () => room?.dataStats ?? null,
+  /** Sfu rooms: the room's active recording (whoever started it), or null. */
+  recording: (): RecordingState | null => room?.recording ?? null,
+  /** True when the Record button shows: the token has the `record` grant and the room is an sfu room. */
+  canRecord: (): boolean => !ui.recordButton.hidden,
   sendChat,
   join: (roomName: string, name: string, relay = false) => join(roomName, name, relay),
   leave,
   toggle,
   setPublished,
+  /** What the Record button does: starts the recording, or stops the one running. */
+  toggleRecording,
   /** The selected candidate pair of each peer connection. */
   selectedPairs: async (): Promise<{ participantId: string; pair: SelectedPair | null }[]> => {
     const current = room;

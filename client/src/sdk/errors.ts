@@ -1,6 +1,7 @@
 /**
- * The errors the SDK throws from its public calls, each with a stable `code`,
- * and the error the data-channel envelope decoder returns (it never throws).
+ * The errors the SDK throws from its public calls (or rejects their promises
+ * with), each with a stable `code`, and the error the data-channel envelope
+ * decoder returns (it never throws).
  * Failures that happen later, away from any call (a negotiation, a message
  * that could not be delivered), reach the room's `error` event instead.
  */
@@ -81,6 +82,66 @@ export class InvalidDataError extends TypeError {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidDataError';
+  }
+}
+
+/** Stable codes of the errors a request to the server (`Room.startRecording`, `Room.stopRecording`) rejects with, besides ServerError. */
+export type RequestErrorCode = 'ERR_REQUEST_TIMEOUT' | 'ERR_REQUEST_CANCELLED';
+
+/**
+ * The server refused a request: it answered with an `error` carrying the
+ * request's `rid`. `code` is the server's (docs/protocol.md, "Errors and close
+ * codes"), e.g. `recording_active` or `permission_denied`.
+ */
+export class ServerError extends Error {
+  /** The server's error code; one of ServerErrorCode, or a newer server's. */
+  readonly code: string;
+  /** The type of the message refused, e.g. `recording_start`. */
+  readonly request: string;
+
+  constructor(code: string, message: string, request: string) {
+    super(message);
+    this.name = 'ServerError';
+    this.code = code;
+    this.request = request;
+  }
+}
+
+/**
+ * No answer came in time. The server may still carry the request out: its
+ * outcome then arrives as an event (e.g. `recording`).
+ */
+export class RequestTimeoutError extends Error {
+  /** Stable machine-readable code. */
+  readonly code = 'ERR_REQUEST_TIMEOUT' satisfies RequestErrorCode;
+  /** The type of the message unanswered, e.g. `recording_start`. */
+  readonly request: string;
+  /** How long the SDK waited, ms. */
+  readonly timeoutMs: number;
+
+  constructor(request: string, timeoutMs: number) {
+    super(`the server did not answer ${request} within ${timeoutMs} ms`);
+    this.name = 'RequestTimeoutError';
+    this.request = request;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The request cannot be answered any more: the room is over (left, removed,
+ * connection lost for good), or the session was lost and the client joined
+ * afresh before the answer came.
+ */
+export class RequestCancelledError extends Error {
+  /** Stable machine-readable code. */
+  readonly code = 'ERR_REQUEST_CANCELLED' satisfies RequestErrorCode;
+  /** The type of the message unanswered, e.g. `recording_start`. */
+  readonly request: string;
+
+  constructor(request: string, why: string) {
+    super(`${request} was not answered: ${why}`);
+    this.name = 'RequestCancelledError';
+    this.request = request;
   }
 }
 

@@ -48,9 +48,23 @@ export {
   EnvelopeError,
   type EnvelopeErrorCode,
   InvalidDataError,
+  RequestCancelledError,
+  type RequestErrorCode,
+  RequestTimeoutError,
+  ServerError,
 } from './errors.js';
 export { isPolite } from './negotiation.js';
-export type { ParticipantInfo, RoomInfo, SubscribedTrack, TrackInfo, TrackSource } from './protocol.js';
+export {
+  type ParticipantInfo,
+  type RecordingState,
+  type RoomInfo,
+  SERVER_ERROR_CODES,
+  type ServerErrorCode,
+  type SubscribedTrack,
+  type TrackInfo,
+  type TrackSource,
+} from './protocol.js';
+export { REQUEST_TIMEOUT_MS } from './requests.js';
 export { type ConnectOptions, connect, Room, type RoomEvents } from './room.js';
 export {
   defaultTrackSource,

@@ -57,6 +57,21 @@ export interface RoomInfo {
   createdAt: number;
 }
 
+/**
+ * A recording of an sfu room (docs/protocol.md, "Recording"), as `joined` and
+ * every `recording` message describe it.
+ */
+export interface RecordingState {
+  /** The recording's id, unique in the server. */
+  id: string;
+  /** True while it records; a `recording` message with false says it ended. */
+  active: boolean;
+  /** When it started, ms since the epoch. */
+  startedAt: number;
+  /** The participant id that started it; null when the admin API did. */
+  startedBy: string | null;
+}
+
 /** An ICE candidate as sent on the wire; null marks the end of candidates. */
 export type CandidateInit = {
   candidate: string;
@@ -77,8 +92,42 @@ export interface JoinedMessage {
   iceServers: RTCIceServer[];
   resumeGraceMs: number;
   pingIntervalMs: number;
+  /** The room's active recording, else null (absent from servers that do not record). */
+  recording?: RecordingState | null;
   rid?: string;
 }
+
+/**
+ * The `code`s of the server's `error` message (docs/protocol.md, "Errors and
+ * close codes"). A newer server may send others.
+ */
+export const SERVER_ERROR_CODES = [
+  'invalid_json',
+  'invalid_message',
+  'unsupported_version',
+  'not_joined',
+  'already_joined',
+  'invalid_token',
+  'token_expired',
+  'wrong_room',
+  'permission_denied',
+  'room_full',
+  'room_closed',
+  'session_not_found',
+  'unknown_participant',
+  'message_too_large',
+  'rate_limited',
+  'join_timeout',
+  'wrong_mode',
+  'negotiation_failed',
+  'recording_active',
+  'recording_inactive',
+  'recording_failed',
+  'internal',
+] as const;
+
+/** One of SERVER_ERROR_CODES. */
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
 /** Messages the server sends. */
 export type ServerMessage =
@@ -96,8 +145,10 @@ export type ServerMessage =
   | { type: 'track_unpublished'; participantId: string; trackId: string }
   | { type: 'active_speaker'; participantId: string | null }
   | { type: 'pong'; t?: number; serverTime: number }
+  | { type: 'recording'; recording: RecordingState; rid?: string }
   | { type: 'left'; reason: 'left' | 'removed' | 'room_deleted' }
-  | { type: 'error'; code: string; message: string; rid?: string };
+  // A code outside ServerErrorCode comes from a newer server.
+  | { type: 'error'; code: ServerErrorCode | (string & {}); message: string; rid?: string };
 
 /** Messages the client sends. */
 export type ClientMessage =
@@ -118,6 +169,8 @@ export type ClientMessage =
   | { type: 'data'; to?: string[]; topic?: string; payload: unknown }
   | { type: 'publish'; sdp: string; tracks?: { mid: string; source: TrackSource }[]; rid?: string }
   | { type: 'subscribe_answer'; sdp: string; rid?: string }
+  | { type: 'recording_start'; audioOnly?: boolean; rid?: string }
+  | { type: 'recording_stop'; rid?: string }
   | { type: 'leave' }
   | { type: 'ping'; t: number };
 

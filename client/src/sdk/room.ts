@@ -25,11 +25,13 @@ import { type LocalTrack, PeerLink } from './peer.js';
 import type {
   JoinedMessage,
   ParticipantInfo,
+  RecordingState,
   RoomInfo,
   ServerMessage,
   TrackInfo,
   TrackSource,
 } from './protocol.js';
+import { PendingRequests } from './requests.js';
 import { defaultTrackSource, type SfuConnectionName, SfuSession } from './sfu-session.js';
 import { type CloseInfo, SignalClient, type SignalState, type WebSocketFactory } from './signal-client.js';
 
@@ -56,6 +58,8 @@ export interface ConnectOptions {
   backoff?: Partial<BackoffOptions>;
   /** Stop reconnecting this long after a drop, ms (default 60 s). */
   reconnectTimeoutMs?: number;
+  /** How long `startRecording` and `stopRecording` wait for the server's answer, ms (default 15 s). */
+  requestTimeoutMs?: number;
   /** Defaults to the browser's WebSocket (tests pass a fake). */
   createWebSocket?: WebSocketFactory;
   /** Defaults to `new RTCPeerConnection(configuration)` (tests pass a fake). */
@@ -82,6 +86,11 @@ export type RoomEvents = {
   peerConnectionStateChanged: [participantId: string, state: RTCPeerConnectionState];
   /** Sfu rooms: the participant the server hears speaking loudest now (perhaps this one), or null for silence. */
   activeSpeakerChanged: [participantId: string | null];
+  /**
+   * Sfu rooms: a recording of the room started (`active: true`) or ended
+   * (`active: false`), whoever asked, this client included.
+   */
+  recording: [recording: RecordingState];
   /** An `error` from the server, or a negotiation failure. */
   error: [error: { code: string; message: string }];
   /** The room is over for this client: it left, was removed, or the connection could not be restored. */
@@ -106,11 +115,16 @@ export class Room extends TypedEmitter<RoomEvents> {
   private leaving: Promise<void> | undefined;
   /** Data counters over the life of the room, whatever the sessions. */
   private readonly dataCounters: DataStats = emptyDataStats();
+  /** The room's active recording, as the server last said. */
+  private recordingState: RecordingState | null = null;
+  /** `recording_start` and `recording_stop` awaiting their answer. */
+  private readonly recordingRequests: PendingRequests<RecordingState>;
 
   /** Use `connect()`; the constructor does not connect. */
   constructor(options: ConnectOptions) {
     super();
     this.options = options;
+    this.recordingRequests = new PendingRequests('recording', options.requestTimeoutMs);
     if (options.localStream)
       for (const track of options.localStream.getTracks())
         this.local.push({
@@ -132,6 +146,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.signal.on('state', (state) => this.emit('connectionStateChanged', state));
     this.signal.on('closed', (info) => {
       this.closePeers();
+      this.recordingRequests.cancelAll('the room is over');
       this.emit('disconnected', info);
     });
   }
@@ -165,6 +180,15 @@ export class Room extends TypedEmitter<RoomEvents> {
   /** Sfu rooms: the participant speaking loudest now, as the server last said; null for none. */
   get activeSpeaker(): string | null {
     return this.speaker;
+  }
+
+  /**
+   * Sfu rooms: the room's recording while one is active (whoever started it,
+   * the admin API included), else null. Set from `joined`, then from every
+   * `recording` event.
+   */
+  get recording(): RecordingState | null {
+    return this.recordingState;
   }
 
   /** The other participants. */
@@ -308,6 +332,40 @@ export class Room extends TypedEmitter<RoomEvents> {
     return { ...this.dataCounters };
   }
 
+  /**
+   * Sfu rooms: starts recording the room (the server writes a file per
+   * participant; `audioOnly` leaves the video out). Needs the `record` grant.
+   * Resolves with the new recording once the server started it; everyone in
+   * the room, this client included, also gets the `recording` event.
+   *
+   * Rejects with ServerError when the server refuses (`code`:
+   * `permission_denied` without the grant, `wrong_mode` in a p2p room,
+   * `recording_active` when one is already running, `recording_failed`), with
+   * RequestTimeoutError when no answer came within `requestTimeoutMs`, and
+   * with RequestCancelledError when the room ended first.
+   */
+  startRecording(options: { audioOnly?: boolean } = {}): Promise<RecordingState> {
+    return this.recordingRequests.start('recording_start', (rid) =>
+      this.signal.send({
+        type: 'recording_start',
+        ...(options.audioOnly !== undefined ? { audioOnly: options.audioOnly } : {}),
+        rid,
+      }),
+    );
+  }
+
+  /**
+   * Sfu rooms: stops the room's active recording, whoever started it. Needs
+   * the `record` grant. Resolves with the recording, now `active: false`;
+   * everyone gets the `recording` event. Rejects as `startRecording` does,
+   * with ServerError `recording_inactive` when none is active.
+   */
+  stopRecording(): Promise<RecordingState> {
+    return this.recordingRequests.start('recording_stop', (rid) =>
+      this.signal.send({ type: 'recording_stop', rid }),
+    );
+  }
+
   /** Leaves the room and closes every connection. Resolves when the server confirmed or after 2 s. */
   leave(): Promise<void> {
     this.leaving ??= new Promise<void>((resolve) => {
@@ -332,9 +390,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.info = joined.room;
     this.iceServers = joined.iceServers;
     if (previous && !joined.resumed) {
-      // The session was lost and this is a fresh join under a new id: the old calls are gone.
+      // The session was lost and this is a fresh join under a new id: the old calls are gone, and
+      // so are the requests of the old session (the messages queued meanwhile were dropped).
       for (const id of [...this.remote.keys()]) this.removeParticipant(id, 'timeout');
+      this.recordingRequests.cancelAll('the session was lost');
     }
+    this.joinedRecording(joined.recording);
     const present = new Set(joined.participants.map((participant) => participant.id));
     for (const id of [...this.remote.keys()]) if (!present.has(id)) this.removeParticipant(id, 'left');
     // After a resume, those listed that this client does not know joined while it was away: they are
@@ -435,7 +496,12 @@ export class Room extends TypedEmitter<RoomEvents> {
           via: 'signaling',
         });
         return;
+      case 'recording':
+        this.onRecording(message.recording, message.rid);
+        return;
       case 'error':
+        // A refused request rejects its promise; it is not also an `error` event.
+        if (this.recordingRequests.fail(message.rid, message)) return;
         if (message.rid !== undefined) void this.sfu?.handleError(message.rid);
         this.emit('error', { code: message.code, message: message.message });
         return;
@@ -443,6 +509,28 @@ export class Room extends TypedEmitter<RoomEvents> {
         this.closePeers();
         return;
     }
+  }
+
+  /** A `recording` message: the room's recording started or ended; `rid` when it answers this client's request. */
+  private onRecording(recording: RecordingState, rid: string | undefined): void {
+    if (recording.active) this.recordingState = recording;
+    // The end of a recording other than the one known leaves the known one be.
+    else if (this.recordingState?.id === recording.id) this.recordingState = null;
+    this.emit('recording', recording);
+    this.recordingRequests.resolve(rid, recording);
+  }
+
+  /**
+   * The recording `joined` describes. After a resume or a fresh join, what
+   * changed while this client was away is announced as a `recording` event:
+   * a recording that ended meanwhile as the one known, with `active: false`.
+   */
+  private joinedRecording(recording: RecordingState | null | undefined): void {
+    const previous = this.recordingState;
+    const next = recording?.active ? recording : null;
+    this.recordingState = next;
+    if (next && next.id !== previous?.id) this.emit('recording', next);
+    else if (!next && previous) this.emit('recording', { ...previous, active: false });
   }
 
   private updateParticipant(participant: ParticipantInfo): void {
