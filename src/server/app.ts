@@ -90,7 +90,10 @@ export class App {
           sfu: media.sfu,
           recording: { sfu: media.sfu, events },
         });
-        await signaling.recordings?.recover();
+        if (signaling.recordings) {
+          await signaling.recordings.recover();
+          metrics.addRecording(signaling.recordings, events);
+        }
         metrics.addSignaling(signaling);
       }
       if (config.http.listen.length > 0) {

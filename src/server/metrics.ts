@@ -6,7 +6,9 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { TurnGauges } from '../turn/server.js';
 import { TurnStats } from '../turn/stats.js';
+import type { ServerEventBus } from './events.js';
 import type { MediaService } from './media-service.js';
+import type { RecordingService } from './recording-service.js';
 import type { SignalingService } from './signaling-service.js';
 import type { TurnBackend } from './turn-threads.js';
 
@@ -234,6 +236,42 @@ export class Metrics {
   async render(): Promise<{ contentType: string; body: string }> {
     await Promise.all(this.refreshers.map((refresh) => refresh()));
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** Recording figures: recordings and files in progress, and recordings ended by how they ended. */
+  addRecording(recordings: RecordingService, events: ServerEventBus): void {
+    const { registry } = this;
+    new Gauge({
+      name: 'switchboard_recordings_active',
+      help: 'Rooms being recorded.',
+      registers: [registry],
+      collect() {
+        this.set(recordings.activeCount);
+      },
+    });
+    new Gauge({
+      name: 'switchboard_recording_files_active',
+      help: 'Files being written by recordings in progress.',
+      registers: [registry],
+      collect() {
+        let files = 0;
+        for (const recording of recordings.list()) {
+          if (recording.status !== 'recording') continue;
+          for (const file of recording.files) if (file.status === 'recording') files++;
+        }
+        this.set(files);
+      },
+    });
+    const ended = new Counter({
+      name: 'switchboard_recordings_total',
+      help: 'Recordings by outcome: started, stopped (finished cleanly), failed (including those that could not start).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    for (const outcome of ['started', 'stopped', 'failed'] as const) {
+      ended.inc({ outcome }, 0);
+      events.on(`recording.${outcome}`, () => ended.inc({ outcome }));
+    }
   }
 
   /** Media gauges: what the workers hold, read from the counts kept beside each worker (no round trip). */

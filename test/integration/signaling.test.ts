@@ -235,6 +235,25 @@ describe('relaying', () => {
   });
 });
 
+describe('recording requests', () => {
+  it('needs the record grant and an sfu room, answers with the request id, and says no recording in joined', async () => {
+    const ada = await joined('ada', 'recording-p2p', { grants: { record: true } });
+    const bob = await joined('bob', 'recording-p2p');
+    expect(ada.reply.recording).toBeNull();
+    bob.client.send({ type: 'recording_start', rid: 'r1' });
+    expect(await bob.client.next('error')).toMatchObject({ code: 'permission_denied', rid: 'r1' });
+    bob.client.send({ type: 'recording_stop', rid: 'r2' });
+    expect(await bob.client.next('error')).toMatchObject({ code: 'permission_denied', rid: 'r2' });
+    ada.client.send({ type: 'recording_start', audioOnly: true, rid: 'r3' });
+    expect(await ada.client.next('error')).toMatchObject({ code: 'wrong_mode', rid: 'r3' });
+    ada.client.send({ type: 'recording_start', audioOnly: 'yes', rid: 'r4' });
+    expect(await ada.client.next('error')).toMatchObject({ code: 'invalid_message', rid: 'r4' });
+    // Still connected.
+    ada.client.send({ type: 'ping', t: 7 });
+    expect(await ada.client.next('pong')).toMatchObject({ t: 7 });
+  });
+});
+
 describe('resuming', () => {
   it('resumes a dropped session without the others seeing a leave, and delivers what was kept', async () => {
     const ada = await joined('ada', 'resume');
@@ -387,6 +406,20 @@ describe('admin API', () => {
     };
   }
   const admin = () => createAccessToken(KEY, { identity: 'ops', grants: { admin: true }, ttlSeconds: 60 });
+
+  it('answers the recording routes with 503 on a server that does not record', async () => {
+    const jwt = await admin();
+    for (const [method, path] of [
+      ['GET', '/api/recordings'],
+      ['GET', '/api/recordings/RE_x'],
+      ['POST', '/api/rooms/main/recordings'],
+      ['DELETE', '/api/rooms/main/recordings/RE_x'],
+    ]) {
+      const answer = await api(method, path, { token: jwt, ...(method === 'POST' ? { body: {} } : {}) });
+      expect(answer).toMatchObject({ status: 503, type: 'application/problem+json' });
+    }
+    expect((await api('GET', '/api/recordings')).status).toBe(401);
+  });
 
   it('needs a bearer token with the admin grant', async () => {
     const none = await api('GET', '/api/rooms');

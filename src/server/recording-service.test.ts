@@ -1,0 +1,186 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { vp8InterFrame, vp8KeyFrame } from '../../test/fixtures/recording/codec-vectors.js';
+import { MemorySink } from '../recording/sink.js';
+import { readWebm } from '../recording/webm-reader.js';
+import { WebmWriter, type WrittenCluster } from '../recording/webm-writer.js';
+import { RoomManager } from '../signaling/rooms.js';
+import { silentLog } from '../util/log.js';
+import { ServerEventBus } from './events.js';
+import { groupProducers, type RecordingManifest, RecordingService } from './recording-service.js';
+import type { ObservableSfuRoom, ProducerRecord, WorkerSfuService } from './sfu-service.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'switchboard-recordings-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const producer = (
+  producerId: string,
+  kind: 'audio' | 'video',
+  source: ProducerRecord['source'],
+): ProducerRecord => ({ producerId, participantId: 'PA_1', kind, source });
+
+/** A service over a fake SFU with no rooms, and rooms in sfu mode. */
+function service(recordingsDir: string): { recordings: RecordingService; events: ServerEventBus } {
+  const sfu = {
+    mediaRoom: (): ObservableSfuRoom | undefined => undefined,
+    onRoom: () => () => {},
+  } as unknown as WorkerSfuService;
+  const rooms = new RoomManager({ mode: 'sfu', maxParticipants: 10, emptyTimeoutMs: 60_000 }, silentLog);
+  const events = new ServerEventBus();
+  return {
+    recordings: new RecordingService({ dir: recordingsDir, sfu, rooms, events, log: silentLog }),
+    events,
+  };
+}
+
+describe('groupProducers', () => {
+  it('puts the microphone with the camera and every other track alone', () => {
+    const mic = producer('a', 'audio', 'microphone');
+    const camera = producer('v', 'video', 'camera');
+    const screen = producer('s', 'video', 'screen');
+    const screenAudio = producer('sa', 'audio', 'screen_audio');
+    expect(groupProducers([screen, screenAudio, camera, mic])).toEqual([
+      [mic, camera],
+      [screen],
+      [screenAudio],
+    ]);
+  });
+
+  it('pairs unknown sources, never a screen share with the microphone', () => {
+    const audio = producer('a', 'audio', 'unknown');
+    const video = producer('v', 'video', 'unknown');
+    expect(groupProducers([video, audio])).toEqual([[audio, video]]);
+    const mic = producer('m', 'audio', 'microphone');
+    const screen = producer('s', 'video', 'screen');
+    expect(groupProducers([mic, screen])).toEqual([[mic], [screen]]);
+    expect(groupProducers([])).toEqual([]);
+  });
+});
+
+describe('RecordingService', () => {
+  it('refuses a room that does not exist', async () => {
+    const { recordings } = service(join(dir, 'refusals'));
+    await expect(recordings.startRecording('nowhere', { startedBy: null })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    expect(recordings.list()).toEqual([]);
+  });
+
+  it('fails a recording whose directory cannot be created, says why, and emits recording.failed', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const sfu = {
+      mediaRoom: (): ObservableSfuRoom | undefined => undefined,
+      onRoom: () => () => {},
+    } as unknown as WorkerSfuService;
+    const rooms = new RoomManager({ mode: 'sfu', maxParticipants: 10, emptyTimeoutMs: 60_000 }, silentLog);
+    rooms.create('r1');
+    rooms.create('p1', { mode: 'p2p' });
+    const events = new ServerEventBus();
+    const failed: unknown[] = [];
+    events.on('recording.failed', (event) => failed.push(event));
+    const recordings = new RecordingService({
+      dir: join(file, 'recordings'),
+      sfu,
+      rooms,
+      events,
+      log: silentLog,
+    });
+    await expect(recordings.startRecording('p1', { startedBy: null })).rejects.toMatchObject({
+      code: 'wrong_mode',
+    });
+    const error = await recordings
+      .startRecording('r1', { startedBy: null })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'failed' });
+    expect((error as Error).message).toMatch(/ENOTDIR|not a directory/i);
+    expect(failed).toHaveLength(1);
+    const [listed] = recordings.list();
+    expect(listed).toMatchObject({ room: 'r1', status: 'failed', error: { code: 'write_failed' } });
+    expect(recordings.state('r1')).toBeNull();
+  });
+
+  it('finishes the files of a recording a crash interrupted, and lists it as failed: interrupted', async () => {
+    const base = join(dir, 'recover');
+    const id = 'RE_20261129T100000_000000000001';
+    const recordingDir = join(base, id);
+    mkdirSync(recordingDir, { recursive: true });
+    // A writer that never closed, cut in the middle of its last cluster.
+    const sink = new MemorySink();
+    const clusters: WrittenCluster[] = [];
+    const writer = new WebmWriter(sink, {
+      video: { codec: 'vp8', width: 320, height: 240 },
+      audio: { codec: 'opus', channels: 1 },
+      onClusterWritten: (cluster) => clusters.push(cluster),
+    });
+    for (let i = 0; i < 150; i++) {
+      const ms = Math.round((i * 1000) / 30);
+      writer.writeFrame('audio', ms, Uint8Array.of(0xf8, 0xff, 0xfe));
+      writer.writeFrame('video', ms, i % 30 === 0 ? vp8KeyFrame() : vp8InterFrame(), i % 30 === 0);
+    }
+    await writer.flush();
+    const last = clusters[clusters.length - 1];
+    const path = join(recordingDir, 'alice-1.webm');
+    writeFileSync(path, sink.bytes().subarray(0, last.offset + Math.floor(last.size / 2)));
+    const manifest: RecordingManifest = {
+      version: 1,
+      id,
+      room: 'r1',
+      status: 'recording',
+      startedAt: '2026-11-29T10:00:00.000Z',
+      stoppedAt: null,
+      startedBy: null,
+      audioOnly: false,
+      participants: null,
+      directory: recordingDir,
+      manifest: join(recordingDir, 'manifest.json'),
+      durationMs: 0,
+      bytes: 0,
+      error: null,
+      files: [
+        {
+          participantId: 'PA_1',
+          identity: 'alice',
+          path,
+          name: 'alice-1.webm',
+          audio: null,
+          video: null,
+          startOffsetMs: 120,
+          endOffsetMs: null,
+          bytes: 0,
+          durationMs: 0,
+          status: 'recording',
+        },
+      ],
+      timeline: [],
+    };
+    writeFileSync(join(recordingDir, 'manifest.json'), JSON.stringify(manifest));
+    writeFileSync(join(base, 'stray-file'), 'ignored');
+    mkdirSync(join(base, 'no-manifest'));
+
+    const { recordings } = service(base);
+    await recordings.recover();
+    const rewritten = JSON.parse(
+      readFileSync(join(recordingDir, 'manifest.json'), 'utf8'),
+    ) as RecordingManifest;
+    expect(rewritten.status).toBe('failed');
+    expect(rewritten.error?.code).toBe('interrupted');
+    expect(rewritten.stoppedAt).not.toBeNull();
+    const [file] = rewritten.files;
+    expect(file.status).toBe('done');
+    expect(file.durationMs).toBeGreaterThan(3000);
+    expect(file.endOffsetMs).toBe(120 + file.durationMs);
+    const structure = readWebm(new Uint8Array(readFileSync(path)));
+    expect(structure.truncatedAt).toBeUndefined();
+    expect(structure.cuesOffset).toBeDefined();
+    expect(file.bytes).toBe(readFileSync(path).length);
+    expect(recordings.get(id)).toMatchObject({ id, status: 'failed', error: { code: 'interrupted' } });
+    expect(recordings.list().map((recording) => recording.id)).toEqual([id]);
+    // A second start finds it finished and leaves it alone.
+    const again = service(base).recordings;
+    await again.recover();
+    expect(again.get(id)?.files[0].bytes).toBe(file.bytes);
+  });
+});
