@@ -332,14 +332,21 @@ describe('WebmWriter misuse and failures', () => {
     expect(closed).toBe(true);
   });
 
-  it('copies frame data, so callers may reuse their buffers', async () => {
+  it('copies frame data, so callers may reuse their buffers (Node Buffers too)', async () => {
     const sink = new MemorySink();
     const writer = new WebmWriter(sink, { audio: OPUS_TRACK });
-    const buffer = Uint8Array.of(0xf8, 1, 2);
-    writer.writeFrame('audio', 0, buffer);
+    const array = Uint8Array.of(0xf8, 1, 2);
+    // A Buffer's slice() is a view: the writer must copy it some other way.
+    const buffer = Buffer.from([0, 0xf8, 3, 4]).subarray(1);
+    writer.writeFrame('audio', 0, array);
+    writer.writeFrame('audio', 20, buffer);
+    array.fill(0);
     buffer.fill(0);
     await writer.close();
-    expect(Array.from(blocksOf(readWebm(sink.bytes()), 1)[0].data)).toEqual([0xf8, 1, 2]);
+    expect(blocksOf(readWebm(sink.bytes()), 1).map((block) => Array.from(block.data))).toEqual([
+      [0xf8, 1, 2],
+      [0xf8, 3, 4],
+    ]);
   });
 });
 

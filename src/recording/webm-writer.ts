@@ -368,7 +368,8 @@ export class WebmWriter {
       this.#videoKeyframeSeen = true;
     }
     const ms = Math.max(0, Math.round(timestampMs));
-    this.#queues[kind].push({ timestampMs: ms, data: data.slice(), keyframe });
+    // A copy (Buffer's own slice() would be a view): frames wait here for the other track.
+    this.#queues[kind].push({ timestampMs: ms, data: Uint8Array.prototype.slice.call(data), keyframe });
     this.#lastQueuedMs[kind] = Math.max(this.#lastQueuedMs[kind], ms);
     this.#newestMs = Math.max(this.#newestMs, ms);
     this.#release(false);

@@ -234,22 +234,30 @@ async function recordingRoute(
   if (parts[0] === 'recordings') {
     if (parts.length === 1) {
       if (method !== 'GET') return notAllowed('GET');
+      await recordings.refresh();
       return sendJson(response, 200, { recordings: recordings.list() });
     }
     if (parts.length !== 2) return sendProblem(response, 404, 'Not Found');
     if (method !== 'GET') return notAllowed('GET');
+    await recordings.refresh();
     const recording = recordings.get(parts[1]);
     if (!recording) return sendProblem(response, 404, 'Not Found', `no recording ${parts[1]}`);
     return sendJson(response, 200, { recording });
   }
   const room = parts[1];
   if (parts.length === 3) {
-    if (method === 'GET')
+    if (method === 'GET') {
+      await recordings.refresh();
       return sendJson(response, 200, {
         recordings: recordings.list().filter((recording) => recording.room === room),
       });
+    }
     if (method !== 'POST') return notAllowed('GET, POST');
-    const body = startRecordingSchema.safeParse((await readJsonBody(request)) ?? {});
+    // The body is optional, as every field is: a bare POST (no content type, no bytes) records
+    // everyone, audio and video, where readJsonBody would refuse it as not JSON.
+    const { 'content-type': type, 'content-length': length, 'transfer-encoding': chunked } = request.headers;
+    const bare = type === undefined && (length ?? '0') === '0' && chunked === undefined;
+    const body = startRecordingSchema.safeParse(bare ? {} : ((await readJsonBody(request)) ?? {}));
     if (!body.success) return invalid(response, body.error);
     try {
       const { info } = await recordings.startRecording(room, {

@@ -123,7 +123,10 @@ describe('RecordingService', () => {
     await writer.flush();
     const last = clusters[clusters.length - 1];
     const path = join(recordingDir, 'alice-1.webm');
-    writeFileSync(path, sink.bytes().subarray(0, last.offset + Math.floor(last.size / 2)));
+    const cut = sink.bytes().subarray(0, last.offset + Math.floor(last.size / 2));
+    writeFileSync(path, cut);
+    // A file the recorder renamed to .mkv (H.264) while the manifest still says .webm.
+    writeFileSync(join(recordingDir, 'bob-1.mkv'), cut);
     const manifest: RecordingManifest = {
       version: 1,
       id,
@@ -153,6 +156,19 @@ describe('RecordingService', () => {
           durationMs: 0,
           status: 'recording',
         },
+        {
+          participantId: 'PA_2',
+          identity: 'bob',
+          path: join(recordingDir, 'bob-1.webm'),
+          name: 'bob-1.webm',
+          audio: null,
+          video: null,
+          startOffsetMs: 0,
+          endOffsetMs: null,
+          bytes: 0,
+          durationMs: 0,
+          status: 'recording',
+        },
       ],
       timeline: [],
     };
@@ -168,7 +184,13 @@ describe('RecordingService', () => {
     expect(rewritten.status).toBe('failed');
     expect(rewritten.error?.code).toBe('interrupted');
     expect(rewritten.stoppedAt).not.toBeNull();
-    const [file] = rewritten.files;
+    const [file, renamed] = rewritten.files;
+    expect(renamed).toMatchObject({
+      name: 'bob-1.mkv',
+      path: join(recordingDir, 'bob-1.mkv'),
+      status: 'done',
+    });
+    expect(rewritten.bytes).toBe(file.bytes + renamed.bytes);
     expect(file.status).toBe('done');
     expect(file.durationMs).toBeGreaterThan(3000);
     expect(file.endOffsetMs).toBe(120 + file.durationMs);

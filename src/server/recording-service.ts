@@ -168,6 +168,7 @@ class Recording {
   detach: (() => void) | undefined;
   stopping: Promise<void> | undefined;
   manifestWrite: Promise<void> = Promise.resolve();
+  readonly #now: () => number;
 
   constructor(
     id: string,
@@ -175,7 +176,9 @@ class Recording {
     directory: string,
     startedAtMs: number,
     options: StartRecordingOptions,
+    now: () => number,
   ) {
+    this.#now = now;
     this.id = id;
     this.room = room;
     this.directory = directory;
@@ -208,8 +211,9 @@ class Recording {
       manifest: join(this.directory, MANIFEST),
       durationMs: Math.max(
         0,
-        ...files.map((file) => (file.endOffsetMs ?? file.startOffsetMs + file.durationMs) - 0),
-        (this.stoppedAtMs ?? this.startedAtMs) - this.startedAtMs,
+        ...files.map((file) => file.endOffsetMs ?? file.startOffsetMs + file.durationMs),
+        // So far, while it records.
+        (this.stoppedAtMs ?? this.#now()) - this.startedAtMs,
       ),
       bytes: files.reduce((sum, file) => sum + file.bytes, 0),
       error: this.error,
@@ -244,7 +248,7 @@ export class RecordingService implements RecordingControl {
     this.#now = options.now ?? Date.now;
     this.#stopRoomListener = options.sfu.onRoom((media) => {
       const recording = this.#activeByRoom.get(media.name);
-      if (recording && !recording.media) this.#attach(recording, media);
+      if (recording && !recording.media) this.#attach(recording, media, false);
     });
   }
 
@@ -273,6 +277,12 @@ export class RecordingService implements RecordingControl {
         for (const file of manifest.files) {
           if (file.status !== 'recording') continue;
           try {
+            // A file whose video turned out to be H.264 was renamed to .mkv once it started.
+            const matroska = file.path.replace(/\.webm$/, '.mkv');
+            if (matroska !== file.path && (await stat(file.path).catch(() => undefined)) === undefined) {
+              file.path = matroska;
+              file.name = file.name.replace(/\.webm$/, '.mkv');
+            }
             const repaired = await repairWebm(file.path);
             file.bytes = repaired.size;
             file.durationMs = repaired.duration;
@@ -286,6 +296,12 @@ export class RecordingService implements RecordingControl {
             );
           }
         }
+        // The totals were written while the files grew (bytes 0 until a file ends): take the finished ones'.
+        manifest.bytes = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
+        manifest.durationMs = Math.max(
+          manifest.durationMs,
+          ...manifest.files.map((file) => file.endOffsetMs ?? file.startOffsetMs + file.durationMs),
+        );
         manifest.status = 'failed';
         manifest.error = {
           code: 'interrupted',
@@ -318,6 +334,30 @@ export class RecordingService implements RecordingControl {
 
   get(id: string): RecordingInfo | undefined {
     return this.#recordings.get(id)?.info() ?? this.#past.get(id);
+  }
+
+  /**
+   * Brings the bytes and duration of the files being written up to date,
+   * from their recorders (the summaries only come when a file ends), so
+   * that what the API answers is "so far".
+   */
+  async refresh(): Promise<void> {
+    const running = [...this.#activeByRoom.values()].flatMap((recording) =>
+      recording.files.filter((file) => file.status === 'recording' && file.recorderId !== undefined),
+    );
+    await Promise.all(
+      running.map(async (file) => {
+        const recorderId = file.recorderId as string;
+        try {
+          const stats = await file.worker.getRecorderStats(recorderId);
+          if (file.recorderId !== recorderId || file.status !== 'recording') return;
+          file.bytes = stats.bytes;
+          file.durationMs = stats.durationMs;
+        } catch {
+          // It ended meanwhile: its summary has the final figures.
+        }
+      }),
+    );
   }
 
   /** The active recording of a room, if any. */
@@ -369,7 +409,7 @@ export class RecordingService implements RecordingControl {
       throw new RecordingServiceError('active', `room ${roomName} is being recorded already`);
     const now = this.#now();
     const id = `RE_${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}_${randomBytes(6).toString('hex')}`;
-    const recording = new Recording(id, roomName, join(this.dir, id), now, options);
+    const recording = new Recording(id, roomName, join(this.dir, id), now, options, this.#now);
     this.#recordings.set(id, recording);
     this.#trimList();
     this.#activeByRoom.set(roomName, recording);
@@ -393,7 +433,7 @@ export class RecordingService implements RecordingControl {
       'recording started',
     );
     const media = this.#options.sfu.mediaRoom(roomName);
-    if (media) this.#attach(recording, media);
+    if (media) this.#attach(recording, media, true);
     const except = options.startedBy === null ? undefined : room.participants.get(options.startedBy);
     room.broadcast({ type: 'recording', recording: recording.state() }, except);
     this.#options.events.emit('recording.started', { recording: recording.info() });
@@ -432,7 +472,11 @@ export class RecordingService implements RecordingControl {
     }
   }
 
-  #attach(recording: Recording, media: ObservableSfuRoom): void {
+  /**
+   * Follows the room's media. `atStart`: attached as the recording starts, so its members were there
+   * from the start (joinedOffsetMs 0, though the directory and first manifest took a few ms).
+   */
+  #attach(recording: Recording, media: ObservableSfuRoom, atStart: boolean): void {
     recording.media = media;
     recording.detach = media.observe({
       producerAdded: (producer) => this.#onProducer(recording, producer.participantId),
@@ -447,18 +491,18 @@ export class RecordingService implements RecordingControl {
         void this.#stop(recording, null);
       },
     });
-    for (const participantId of media.members.keys()) this.#joined(recording, participantId);
+    for (const participantId of media.members.keys()) this.#joined(recording, participantId, atStart);
     const publishers = new Set([...media.producers.values()].map((producer) => producer.participantId));
     for (const participantId of publishers) this.#update(recording, participantId);
   }
 
-  #joined(recording: Recording, participantId: string): void {
+  #joined(recording: Recording, participantId: string, atStart = false): void {
     const identity = this.#identity(recording.room, participantId);
     if (recording.only && !recording.only.has(identity)) return;
     recording.timeline.set(participantId, {
       participantId,
       identity,
-      joinedOffsetMs: Math.max(0, this.#now() - recording.startedAtMs),
+      joinedOffsetMs: atStart ? 0 : Math.max(0, this.#now() - recording.startedAtMs),
       leftOffsetMs: null,
     });
     this.#saveManifest(recording);

@@ -14,17 +14,11 @@
  * file builds the project into a folder of its own, runs the driver once for
  * all scenarios, and asserts on the JSON report it prints.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import { describeResult, runProcess } from '../helpers/process.js';
-import { describeWithTools, findExecutable, toolAvailable } from '../helpers/tools.js';
+import { describeWithTools, toolAvailable } from '../helpers/tools.js';
+import { buildDirectory, buildProject, CHROMIUM, isolationPrefix, root } from './e2e-build.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const chromium = toolAvailable(CHROMIUM, 'chromium');
 
 /** The report of browser-driver.mjs (the fields asserted here). */
@@ -70,66 +64,11 @@ interface DriverReport {
   }[];
 }
 
-/**
- * How to keep the browser's traffic on loopback: a fresh network namespace
- * with only `lo` up, when this process may make one (root, util-linux
- * `unshare`, iproute2 `ip`).
- */
-function loopbackOnlyPrefix(): string[] | undefined {
-  if (process.getuid?.() !== 0 || !findExecutable('unshare') || !findExecutable('ip')) return undefined;
-  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { encoding: 'utf8' });
-  return probe.status === 0
-    ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"']
-    : undefined;
-}
-
-/**
- * Where this test builds the project. Not dist/: test/integration/cli.test.ts
- * rebuilds dist/ with tsc in parallel with this file, and a server started
- * from a half-rewritten dist/ fails at random. Under node_modules/ it is
- * ignored by git and still resolves the project's dependencies.
- */
-const buildDir = join(root, 'node_modules', '.cache', 'switchboard-e2e');
-const distDir = join(buildDir, 'dist');
-
-/**
- * Builds what `npm run build` builds — the server with tsc and the browser
- * bundles with client/build.mjs — into `distDir`, with a package.json that
- * makes its .js files ES modules (Node does not look past node_modules/ for one).
- */
-function build(): void {
-  rmSync(buildDir, { recursive: true, force: true });
-  mkdirSync(buildDir, { recursive: true });
-  const projectPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  writeFileSync(
-    join(buildDir, 'package.json'),
-    JSON.stringify({
-      name: 'switchboard-e2e-build',
-      version: projectPackage.version,
-      type: 'module',
-      private: true,
-    }),
-  );
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const steps = [
-    [tsc, '-p', 'tsconfig.build.json', '--outDir', distDir],
-    ['client/build.mjs', '--outdir', join(distDir, 'client')],
-  ];
-  for (const args of steps) {
-    try {
-      execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: 'pipe' });
-    } catch (error) {
-      const failed = error as { stdout?: string; stderr?: string };
-      throw new Error(`build failed (${args.join(' ')}):\n${failed.stdout ?? ''}${failed.stderr ?? error}`);
-    }
-  }
-}
-
 describeWithTools('calls between Chromium pages of the demo', chromium, () => {
   let report: DriverReport;
 
   beforeAll(async () => {
-    build();
+    const distDir = buildProject(buildDirectory('switchboard-e2e'));
     const driver = [
       process.execPath,
       'test/e2e/browser-driver.mjs',
@@ -140,22 +79,7 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
       '--scenarios',
       'two,three,relay,sfu',
     ];
-    const prefix = loopbackOnlyPrefix();
-    if (!prefix && process.env.CI === 'true') {
-      // CI installs iproute2 and runs as root: a run on the host network there is a broken setup.
-      throw new Error('cannot make a loopback-only network namespace (needs root, unshare and ip)');
-    }
-    if (!prefix) {
-      console.warn(
-        [
-          '#'.repeat(78),
-          '# NOT ISOLATED: cannot make a loopback-only network namespace (needs root, unshare and ip).',
-          '# Chromium runs on the host network and gathers candidates on every interface.',
-          '#'.repeat(78),
-        ].join('\n'),
-      );
-    }
-    const [command, ...args] = [...(prefix ?? []), ...driver];
+    const [command, ...args] = [...isolationPrefix(), ...driver];
     const result = await runProcess(command, args, { cwd: root, timeoutMs: 170_000 });
     const lastLine = result.stdout.trim().split('\n').at(-1) ?? '';
     try {

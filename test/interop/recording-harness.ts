@@ -292,13 +292,19 @@ export async function ffprobe(path: string): Promise<ProbeResult> {
   return JSON.parse(result.stdout) as ProbeResult;
 }
 
-/** Decodes every stream of a file with `ffmpeg -v error -i FILE -f null -`; returns exit code and what it printed. */
+/**
+ * Decodes every stream of a file with `ffmpeg -v error -i FILE -f null -`; returns exit code and what it printed.
+ * `-enc_time_base -1` keeps the file's own time base (ms) on the way to the null muxer: by default FFmpeg
+ * stamps decoded video in 1/frame-rate units, and two frames of a real-time stream closer than a frame
+ * interval (a sender catching up after a late capture) would collide there, a "non monotonically
+ * increasing dts" complaint about FFmpeg's own output that says nothing of the file.
+ */
 export async function decodeFile(
   path: string,
 ): Promise<{ exitCode: number | null; errors: string; description: string }> {
   const result = await runProcess(
     'ffmpeg',
-    ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-f', 'null', '-'],
+    ['-hide_banner', '-nostdin', '-v', 'error', '-i', path, '-enc_time_base', '-1', '-f', 'null', '-'],
     {
       timeoutMs: 60_000,
     },

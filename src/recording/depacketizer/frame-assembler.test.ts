@@ -174,6 +174,26 @@ describe('FrameAssembler', () => {
     expect(assembler.stats.lost).toBe(1);
   });
 
+  it('keeps its own copy of a payload held in a Buffer that is reused for the next packet', () => {
+    // As the server's transports hand packets over: views into one receive buffer.
+    const receiveBuffer = Buffer.alloc(64);
+    const received = (seq: number, bytes: number[]) => {
+      receiveBuffer.set(bytes, 12);
+      return packet(seq, seq * 960, receiveBuffer.subarray(12, 12 + bytes.length));
+    };
+    const opus = new FrameAssembler(createPayloadDepacketizer('opus'), { maxPackets: 4 });
+    // 3 is late: 4 waits for it, held as a copy while the buffer takes 3.
+    const frames = [...opus.push(received(1, [0x78, 1, 1]), 0), ...opus.push(received(2, [0x78, 2, 2]), 0)];
+    frames.push(...opus.push(received(4, [0x78, 4, 4]), 0), ...opus.push(received(3, [0x78, 3, 3]), 0));
+    receiveBuffer.fill(0xee);
+    expect(frames.map((frame) => Array.from(frame.data))).toEqual([
+      [0x78, 1, 1],
+      [0x78, 2, 2],
+      [0x78, 3, 3],
+      [0x78, 4, 4],
+    ]);
+  });
+
   it('swallows and counts errors thrown by the key frame listener', () => {
     const assembler = new FrameAssembler(new Vp8Depacketizer(), {
       onKeyframeNeeded: () => {

@@ -163,7 +163,9 @@ export class FrameAssembler {
     const queued: QueuedPacket = {
       timestamp: packet.timestamp >>> 0,
       marker: packet.marker,
-      payload: packet.payload.slice(),
+      // A copy: the payload is a view into a receive buffer that the next packet overwrites, and
+      // slice() on a Buffer (what the server's transports hand over) is another view, not a copy.
+      payload: Uint8Array.prototype.slice.call(packet.payload),
     };
     this.#reorder.push(packet.sequenceNumber, queued, nowMs);
     return this.#take();

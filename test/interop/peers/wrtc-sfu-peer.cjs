@@ -9,9 +9,13 @@
  *   in  {type:'subscribe-offer', sdp}     out {type:'subscribe-answer', sdp}
  *   out {type:'stats', publish, subscribe, tracks: {[msid stream id + ' ' + kind]: {...}}}
  *   in  {type:'reset-gaps'}               (zeroes maxGapMs and longGaps of every video track and the source)
- *   in  {type:'get-stats', id}            out {type:'rtc-stats', id, inbound, outbound, tracks, source}
+ *   in  {type:'get-stats', id}            out {type:'rtc-stats', id, inbound, outbound, tracks, source, avSync}
  *   in  {type:'stop'}
- * Options (argv[2], JSON): { width, height, luma, seconds, audio, video, motion }.
+ * Options (argv[2], JSON): { width, height, luma, seconds, audio, video, motion, avSync }.
+ * With `avSync` (true, or options of the source such as { phaseMs }) the two
+ * tracks come from the audio/video sync source (../wrtc-av-sync-source.cjs:
+ * a flash and a beep at the same instants once a second, its audio paced by
+ * the wall clock), in one stream, instead of the flat picture and the tone.
  *
  * A video track's entry counts the gaps between decoded frames: `maxGapMs`,
  * and `longGaps`, the gaps over LONG_GAP_MS (what a viewer sees as a freeze);
@@ -19,8 +23,9 @@
  * capture timer that stalls on a loaded machine freezes every viewer too.
  * 'rtc-stats' carries libwebrtc's own view from getStats(): per received
  * track (same keys as 'tracks') frames decoded and dropped, freezes, losses
- * and the NACKs and PLIs it sent; per sent stream the packets, retransmissions
- * and the NACKs and PLIs it received.
+ * and the NACKs and PLIs it sent; per sent stream its codec (mimeType) and
+ * frame size, the packets, retransmissions and the NACKs and PLIs it
+ * received; with `avSync`, the source's counters.
  */
 'use strict';
 const readline = require('node:readline');
@@ -35,6 +40,8 @@ const options = {
   video: true,
   /** Moving bars instead of a flat picture: frames of several packets, as a camera's are. */
   motion: false,
+  /** Both tracks from the audio/video sync source (flash and beep together), in one stream; true or its options. */
+  avSync: false,
   ...JSON.parse(process.argv[2] || '{}'),
 };
 const send = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -51,7 +58,20 @@ const LONG_GAP_MS = 200;
 /** The same gap counters for the frames this peer captures: a stalled timer shows in every subscriber. */
 const source = { frames: 0, maxGapMs: 0, longGaps: 0 };
 
-if (options.video) {
+/** The audio/video sync source, with `avSync`. */
+let avSync;
+if (options.avSync) {
+  avSync = require('../wrtc-av-sync-source.cjs').createAvSyncSource({
+    wrtc,
+    width: options.width,
+    height: options.height,
+    ...(typeof options.avSync === 'object' ? options.avSync : {}),
+  });
+  // One stream for both tracks: the receiver (and the server's recorder) treats them as one source.
+  publish.addTransceiver(avSync.videoTrack, { direction: 'sendonly', streams: [avSync.stream] });
+  publish.addTransceiver(avSync.audioTrack, { direction: 'sendonly', streams: [avSync.stream] });
+}
+if (options.video && !avSync) {
   const source = new wrtc.nonstandard.RTCVideoSource();
   publish.addTransceiver(source.createTrack(), { direction: 'sendonly' });
   const { width, height } = options;
@@ -83,7 +103,7 @@ if (options.video) {
     }, 33),
   );
 }
-if (options.audio) {
+if (options.audio && !avSync) {
   const source = new wrtc.nonstandard.RTCAudioSource();
   publish.addTransceiver(source.createTrack(), { direction: 'sendonly' });
   const samples = new Int16Array(480);
@@ -193,10 +213,17 @@ async function rtcStats(id) {
   });
   const outbound = [];
   const sent = await publish.getStats();
+  const codecs = new Map();
+  sent.forEach((report) => {
+    if (report.type === 'codec') codecs.set(report.id, report.mimeType);
+  });
   sent.forEach((report) => {
     if (report.type !== 'outbound-rtp') return;
     outbound.push({
       kind: report.kind,
+      mimeType: codecs.get(report.codecId),
+      frameWidth: report.frameWidth,
+      frameHeight: report.frameHeight,
       ssrc: report.ssrc,
       packetsSent: report.packetsSent,
       retransmittedPacketsSent: report.retransmittedPacketsSent,
@@ -206,7 +233,7 @@ async function rtcStats(id) {
       pliCount: report.pliCount,
     });
   });
-  return { type: 'rtc-stats', id, inbound, outbound, tracks, source };
+  return { type: 'rtc-stats', id, inbound, outbound, tracks, source, avSync: avSync?.stats };
 }
 
 let stopped = false;
@@ -215,6 +242,7 @@ function stop(code) {
   stopped = true;
   send(stats());
   for (const timer of timers) clearInterval(timer);
+  avSync?.stop();
   for (const sink of sinks) sink.stop();
   for (const sender of publish.getSenders()) sender.track?.stop();
   publish.close();
