@@ -1,16 +1,19 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { vp8InterFrame, vp8KeyFrame } from '../../test/fixtures/recording/codec-vectors.js';
+import type { MediaWorker } from '../media/worker.js';
+import type { RecorderSummaryResult } from '../media/worker-protocol.js';
 import { MemorySink } from '../recording/sink.js';
 import { readWebm } from '../recording/webm-reader.js';
 import { WebmWriter, type WrittenCluster } from '../recording/webm-writer.js';
+import { Participant } from '../signaling/room.js';
 import { RoomManager } from '../signaling/rooms.js';
 import { silentLog } from '../util/log.js';
 import { ServerEventBus } from './events.js';
 import { groupProducers, type RecordingManifest, RecordingService } from './recording-service.js';
-import type { ObservableSfuRoom, ProducerRecord, WorkerSfuService } from './sfu-service.js';
+import type { ObservableSfuRoom, ProducerRecord, SfuRoomObserver, WorkerSfuService } from './sfu-service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-recordings-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +22,7 @@ const producer = (
   producerId: string,
   kind: 'audio' | 'video',
   source: ProducerRecord['source'],
-): ProducerRecord => ({ producerId, participantId: 'PA_1', kind, source });
+): ProducerRecord => ({ producerId, participantId: 'PA_1', kind, source, paused: false });
 
 /** A service over a fake SFU with no rooms, and rooms in sfu mode. */
 function service(recordingsDir: string): { recordings: RecordingService; events: ServerEventBus } {
@@ -204,5 +207,162 @@ describe('RecordingService', () => {
     const again = service(base).recordings;
     await again.recover();
     expect(again.get(id)?.files[0].bytes).toBe(file.bytes);
+  });
+});
+
+/** A room's media with no engine: producers and members changed by the test, recorders counted. */
+class FakeMedia implements ObservableSfuRoom {
+  readonly name: string;
+  readonly producers = new Map<string, ProducerRecord>();
+  readonly members = new Map<string, unknown>();
+  readonly observers = new Set<SfuRoomObserver>();
+  readonly started: { recorderId: string; path: string; audio?: string; video?: string }[] = [];
+  readonly stopped: string[] = [];
+  closed = false;
+  readonly worker = {
+    startRecorder: async (
+      _routerId: string,
+      options: { path: string; audioProducerId?: string; videoProducerId?: string },
+    ) => {
+      const recorderId = `rec-${this.started.length + 1}`;
+      this.started.push({
+        recorderId,
+        path: options.path,
+        ...(options.audioProducerId ? { audio: options.audioProducerId } : {}),
+        ...(options.videoProducerId ? { video: options.videoProducerId } : {}),
+      });
+      return recorderId;
+    },
+    stopRecorder: async (recorderId: string): Promise<RecorderSummaryResult> => {
+      this.stopped.push(recorderId);
+      const started = this.started.find((entry) => entry.recorderId === recorderId)!;
+      return {
+        recorderId,
+        state: 'closed',
+        path: started.path,
+        bytes: 1000,
+        durationMs: 500,
+        startedAtMs: null,
+        audio: started.audio ? { codec: 'opus', channels: 1 } : null,
+        video: started.video ? { codec: 'vp8', width: 320, height: 240 } : null,
+        finalized: true,
+        stats: {
+          audioFrames: 0,
+          videoFrames: 0,
+          incompleteFrames: 0,
+          keyframeRequests: 0,
+          senderReports: 0,
+          framesBeforeStart: 0,
+        },
+      };
+    },
+  } as unknown as MediaWorker;
+  readonly ready = Promise.resolve({ worker: this.worker, routerId: 'router-1' });
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  observe(observer: SfuRoomObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  publish(record: ProducerRecord): void {
+    this.producers.set(record.producerId, record);
+    for (const observer of this.observers) observer.producerAdded?.(record);
+  }
+
+  pause(producerId: string, paused: boolean): void {
+    const record = this.producers.get(producerId)!;
+    record.paused = paused;
+    for (const observer of this.observers) observer.producerPaused?.(record);
+  }
+}
+
+describe('RecordingService files', () => {
+  it('records a camera muted at the start as audio, then audio and video in a new file once unmuted', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const media = new FakeMedia('files');
+      const sfu = {
+        mediaRoom: () => media,
+        onRoom: () => () => {},
+      } as unknown as WorkerSfuService;
+      const rooms = new RoomManager({ mode: 'sfu', maxParticipants: 10, emptyTimeoutMs: 60_000 }, silentLog);
+      const room = rooms.create('files')!;
+      const grants = { join: true, publish: true, subscribe: true, data: true, admin: false, record: false };
+      const alice = new Participant({
+        identity: 'alice/1',
+        name: 'Alice',
+        metadata: null,
+        grants,
+        joinedAt: 0,
+      });
+      rooms.add(room, alice);
+      media.members.set(alice.id, {});
+      media.producers.set('mic', {
+        producerId: 'mic',
+        participantId: alice.id,
+        kind: 'audio',
+        source: 'microphone',
+        paused: false,
+      });
+      media.producers.set('cam', {
+        producerId: 'cam',
+        participantId: alice.id,
+        kind: 'video',
+        source: 'camera',
+        paused: true,
+      });
+      const events = new ServerEventBus();
+      const recordings = new RecordingService({
+        dir: join(dir, 'files'),
+        sfu,
+        rooms,
+        events,
+        log: silentLog,
+      });
+      const { info } = await recordings.startRecording('files', { startedBy: null });
+      await vi.advanceTimersByTimeAsync(10);
+      expect(media.started).toEqual([
+        { recorderId: 'rec-1', path: join(info.directory, 'alice_1-1-audio.webm'), audio: 'mic' },
+      ]);
+      // Unmuted: the audio-only file ends and both go into the next one.
+      media.pause('cam', false);
+      await vi.advanceTimersByTimeAsync(400);
+      expect(media.stopped).toEqual(['rec-1']);
+      expect(media.started[1]).toMatchObject({ recorderId: 'rec-2', audio: 'mic', video: 'cam' });
+      // Muted again mid-file: the file goes on with a gap.
+      media.pause('cam', true);
+      await vi.advanceTimersByTimeAsync(400);
+      expect(media.started).toHaveLength(2);
+      // A screen share gets a file of its own; the camera file goes on.
+      media.publish({
+        producerId: 'screen',
+        participantId: alice.id,
+        kind: 'video',
+        source: 'screen',
+        paused: false,
+      });
+      await vi.advanceTimersByTimeAsync(400);
+      expect(media.started[2]).toMatchObject({ recorderId: 'rec-3', video: 'screen' });
+      expect(media.stopped).toEqual(['rec-1']);
+      const stopped = await recordings.stopRecording(info.id);
+      expect(stopped.status).toBe('stopped');
+      expect(media.stopped.sort()).toEqual(['rec-1', 'rec-2', 'rec-3']);
+      expect(stopped.files.map((file) => [file.name, file.status, file.video?.codec ?? null])).toEqual([
+        ['alice_1-1-audio.webm', 'done', null],
+        ['alice_1-2.webm', 'done', 'vp8'],
+        ['alice_1-3.webm', 'done', 'vp8'],
+      ]);
+      const manifest = JSON.parse(readFileSync(stopped.manifest, 'utf8')) as RecordingManifest;
+      expect(manifest.files).toHaveLength(3);
+      expect(manifest.timeline).toEqual([
+        { participantId: alice.id, identity: 'alice/1', joinedOffsetMs: 0, leftOffsetMs: expect.any(Number) },
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

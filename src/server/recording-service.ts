@@ -480,6 +480,7 @@ export class RecordingService implements RecordingControl {
     recording.media = media;
     recording.detach = media.observe({
       producerAdded: (producer) => this.#onProducer(recording, producer.participantId),
+      producerPaused: (producer) => this.#onProducer(recording, producer.participantId),
       memberJoined: (participantId) => this.#joined(recording, participantId),
       memberLeft: (participantId) => {
         const entry = recording.timeline.get(participantId);
@@ -540,14 +541,20 @@ export class RecordingService implements RecordingControl {
     if (!recording.active || !media || media.closed) return;
     const identity = this.#identity(recording.room, participantId);
     if (recording.only && !recording.only.has(identity)) return;
+    const current = recording.files.filter(
+      (file) => file.participantId === participantId && file.status === 'recording',
+    );
+    const inFiles = new Set(current.flatMap((file) => file.producerIds));
+    // A file starts on a video key frame, so a camera muted at the start would hold its audio back:
+    // the audio is recorded alone, and the camera joins it in a new file once unmuted. A camera
+    // muted later leaves a gap in its file.
     const groups = groupProducers(
       [...media.producers.values()].filter(
         (producer) =>
-          producer.participantId === participantId && (!recording.audioOnly || producer.kind === 'audio'),
+          producer.participantId === participantId &&
+          (!recording.audioOnly || producer.kind === 'audio') &&
+          (producer.kind === 'audio' || !producer.paused || inFiles.has(producer.producerId)),
       ),
-    );
-    const current = recording.files.filter(
-      (file) => file.participantId === participantId && file.status === 'recording',
     );
     const key = (ids: string[]) => [...ids].sort().join(',');
     const wanted = new Set(groups.map((group) => key(group.map((producer) => producer.producerId))));

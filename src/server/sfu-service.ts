@@ -66,6 +66,8 @@ export interface ProducerRecord {
   participantId: string;
   kind: 'audio' | 'video';
   source: TrackSource;
+  /** Muted by its participant: nothing is forwarded. */
+  paused: boolean;
 }
 
 /** Recorder events of the room's router. */
@@ -75,6 +77,8 @@ export type RecorderEvent = Extract<MediaEvent, { type: 'recorder.failed' | 'rec
 export interface SfuRoomObserver {
   producerAdded?(producer: ProducerRecord): void;
   producerRemoved?(producerId: string): void;
+  /** A producer was muted or unmuted (its `paused` says which). */
+  producerPaused?(producer: ProducerRecord): void;
   memberJoined?(participantId: string): void;
   memberLeft?(participantId: string): void;
   recorderEvent?(event: RecorderEvent): void;
@@ -262,6 +266,14 @@ class WorkerSfuRoom implements SfuRoom, ObservableSfuRoom {
       if (member.id !== record.participantId && member.grants.subscribe) member.consume(record);
     }
     this.#notify((observer) => observer.producerAdded?.(record));
+  }
+
+  /** A member muted or unmuted a track. */
+  producerPaused(producerId: string, paused: boolean): void {
+    const record = this.producers.get(producerId);
+    if (!record || record.paused === paused) return;
+    record.paused = paused;
+    this.#notify((observer) => observer.producerPaused?.(record));
   }
 
   /** Events of this room's router and its objects. */
@@ -472,7 +484,7 @@ class Member implements SfuParticipant {
       const info: TrackInfo = { id: producerId, kind: media.kind, source, muted };
       this.published.set(media.mid, { producerId, info });
       this.#room.sink.trackPublished(this.id, { ...info });
-      this.#room.published({ producerId, participantId: this.id, kind: media.kind, source });
+      this.#room.published({ producerId, participantId: this.id, kind: media.kind, source, paused: muted });
     }
     // Sections the client stopped sending on: their tracks are unpublished.
     for (const [mid, published] of [...this.published]) {
@@ -660,6 +672,7 @@ class Member implements SfuParticipant {
         published.info.muted = muted;
         if (muted) await worker.pauseProducer(published.producerId);
         else await worker.resumeProducer(published.producerId);
+        this.#room.producerPaused(published.producerId, muted);
       }
     }).catch(() => {});
   }
