@@ -464,6 +464,26 @@ describe('Recorder', () => {
     for (const [capture, ms] of audio) expect(Math.abs(ms - capture)).toBeLessThanOrEqual(1);
   });
 
+  it('unwraps a sender report that came before the first frame, on the other side of the wrap', async () => {
+    // The reports are taken 5 ms before the first capture, just before 2^32; the frames come after it.
+    const video = videoTrack({ rtpBase: 90 * 3 });
+    const audio = audioTrack({ rtpBase: 48 * 3 });
+    const recorder = await openRecorder({ video, audio });
+    const timeline = new Timeline();
+    video.senderReport(timeline, -5);
+    audio.senderReport(timeline, -5);
+    for (const at of range(0, 600, 40)) video.frame(timeline, at, packetizeVp8(vp8Frame(at, at === 0)));
+    for (const at of range(0, 600, 20)) audio.frame(timeline, at, packetizeOpus(opusFrame(at)));
+    timeline.play();
+    await recorder.close();
+    const recording = readRecording(recorder.path);
+    for (const [capture, ms] of timesByCapture(recording.video)) expect(ms).toBe(capture);
+    for (const [capture, ms] of timesByCapture(recording.audio))
+      expect(Math.abs(ms - capture)).toBeLessThanOrEqual(1);
+    expect(recording.video).toHaveLength(15);
+    expect(recording.audio.length).toBeGreaterThanOrEqual(29);
+  });
+
   it('keeps arrival-anchored audio right across an RTP timestamp wrap', async () => {
     const audio = audioTrack({ rtpBase: 2 ** 32 - 48 * 210 });
     const recorder = await openRecorder({ audio });

@@ -123,6 +123,15 @@ function ntpToMs(ntp: bigint): number {
   return Number(ntp >> 32n) * 1000 + (Number(ntp & 0xffffffffn) * 1000) / TWO_32;
 }
 
+/** A 32-bit RTP timestamp unwrapped to the value nearest `reference` (an unwrapped timestamp), or as is without one. */
+function unwrapNear(raw: number, reference: number | undefined): number {
+  if (reference === undefined) return raw;
+  let value = reference - (reference % TWO_32) + raw;
+  if (value - reference > TWO_32 / 2) value -= TWO_32;
+  else if (reference - value > TWO_32 / 2) value += TWO_32;
+  return value;
+}
+
 /** The codecs of a producer the writer can store, by payload type, in the producer's order. */
 function recordableCodecs(
   kind: MediaKind,
@@ -164,7 +173,9 @@ class RecordedTrack implements ProducerSink {
   assembler: FrameAssembler;
   closed = false;
   /** The last sender report: sender NTP ms and the RTP timestamp unwrapped near our frames. */
-  report: { ntpMs: number; rtp: number } | undefined;
+  report: { ntpMs: number; rtp: number; raw: number } | undefined;
+  /** The report came before any frame, so it could not be unwrapped yet. */
+  unanchoredReport = false;
   /** The arrival anchor used until the first report: our ms and the unwrapped RTP timestamp. */
   arrival: { localMs: number; rtp: number } | undefined;
   /** Latest unwrapped RTP timestamp of a frame, to unwrap report timestamps near it. */
@@ -231,17 +242,15 @@ class RecordedTrack implements ProducerSink {
 
   /** A sender report for this stream: re-anchors the RTP clock on the sender's NTP clock. */
   onSenderReport(ntp: bigint, rtpTimestamp: number, nowMs: number): void {
-    const ntpMs = ntpToMs(ntp);
-    // Unwrap the report's 32-bit timestamp next to the frames'.
-    let rtp = rtpTimestamp;
-    if (this.latestRtp !== undefined) {
-      const base = this.latestRtp - (this.latestRtp % TWO_32);
-      rtp = base + rtpTimestamp;
-      if (rtp - this.latestRtp > TWO_32 / 2) rtp -= TWO_32;
-      else if (this.latestRtp - rtp > TWO_32 / 2) rtp += TWO_32;
-    }
-    this.report = { ntpMs, rtp };
-    this.#recorder.onSenderReport(ntpMs, nowMs);
+    this.report = { ntpMs: ntpToMs(ntp), rtp: unwrapNear(rtpTimestamp, this.latestRtp), raw: rtpTimestamp };
+    if (this.latestRtp === undefined) this.unanchoredReport = true;
+    this.#recorder.onSenderReport(this.report.ntpMs, nowMs);
+  }
+
+  /** The first frame: a report that came before it is unwrapped next to it now. */
+  onFirstFrame(rtp: number): void {
+    if (this.report && this.unanchoredReport) this.report.rtp = unwrapNear(this.report.raw, rtp);
+    this.unanchoredReport = false;
   }
 
   /** Our wall-clock ms for a frame, or undefined before any anchor. */
@@ -378,6 +387,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   /** A whole frame from one of the assemblers. */
   onFrame(track: RecordedTrack, frame: DepacketizedFrame, nowMs: number): void {
     if (this.#state === 'failed' || this.#state === 'closed') return;
+    if (track.latestRtp === undefined) track.onFirstFrame(frame.timestamp);
     track.latestRtp = frame.timestamp;
     track.arrival ??= { localMs: nowMs, rtp: frame.timestamp };
     if (this.#state === 'waiting') {
