@@ -16,15 +16,19 @@
  * (a PNG of every page at the end of each scenario), --headed.
  * Exit status 0 when every scenario passed.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import {
+  joinedState,
+  launchChromium,
+  noteAs,
+  openDemoPage,
+  sleep,
+  startDeadline,
+  startServer,
+  waitFor,
+} from './driver-common.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -42,21 +46,6 @@ const { values: flags } = parseArgs({
 });
 const scenarioTimeoutMs = Number(flags['timeout-ms']);
 
-/** Chromium's flags for WebRTC tests (INTEROP.md): fake devices, loopback candidates, no background traffic. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
-
 /**
  * The scenarios: the room mode, how many pages join one room, whether media
  * must go through TURN, and what else is checked. `sfu` adds a late joiner
@@ -72,133 +61,29 @@ const SCENARIOS = {
 
 const NAMES = ['Ada', 'Grace', 'Hedy', 'Katherine'];
 
-/** Diagnostic lines, printed before the result (on stderr, so stdout's last line stays the JSON). */
-function note(text) {
-  process.stderr.write(`[browser-driver] ${text}\n`);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
-async function waitFor(probe, timeoutMs, intervalMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!value && Date.now() < deadline) {
-    await sleep(intervalMs);
-    value = await probe();
-  }
-  return value;
-}
-
-/**
- * Starts `switchboard start --dev` on loopback with free ports and resolves
- * with its HTTP port, read from the JSON log line that announces the HTTP
- * service.
- */
-async function startServer(roomMode) {
-  const args = [
-    join(flags.dist, 'cli', 'main.js'),
-    'start',
-    '--dev',
-    '--listen',
-    '127.0.0.1:0',
-    '--tls-listen',
-    '127.0.0.1:0',
-    '--http-listen',
-    '127.0.0.1:0',
-    '--room-mode',
-    roomMode,
-    '--media-workers',
-    '1',
-    '--media-address',
-    '127.0.0.1',
-    '--media-udp-port',
-    '0',
-    '--media-tcp-port',
-    '0',
-  ];
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('SWITCHBOARD_')),
-  );
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  // Whatever ends this process ends the server too (playwright does the same for the browser).
-  process.on('exit', () => child.kill('SIGKILL'));
-  const log = [];
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const port = await new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start in 15 s:\n${stderr}`)), 15_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited with ${code} before it listened:\n${stderr}`));
-    });
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
-        let entry;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        log.push(entry);
-        if (log.length > 500) log.shift();
-        if (typeof entry.msg === 'string' && entry.msg.startsWith('HTTP service started')) {
-          const listen = Array.isArray(entry.listen) ? String(entry.listen[0]) : '';
-          const match = /:(\d+)$/.exec(listen);
-          if (match) {
-            clearTimeout(timer);
-            resolve(Number(match[1]));
-          } else reject(new Error(`cannot read the HTTP port from ${line}`));
-        }
-      }
-    });
-  });
-  child.removeAllListeners('exit');
-  return {
-    port,
-    log,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await once(child, 'exit');
-      clearTimeout(timer);
-    },
-  };
-}
+const note = noteAs('browser-driver');
 
 /** Opens one demo page as a separate browser context (its own "user"), joining `room`. */
-async function openPage(browser, baseUrl, room, name, relay, problems) {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-  // Keep a handle on each WebSocket the page opens, so a scenario can drop the signaling connection.
-  await context.addInitScript(() => {
-    const NativeWebSocket = window.WebSocket;
-    window.__e2eSockets = [];
-    window.WebSocket = class extends NativeWebSocket {
-      constructor(...args) {
-        super(...args);
-        window.__e2eSockets.push(this);
-      }
-    };
+function openPage(browser, baseUrl, room, name, relay, problems) {
+  return openDemoPage(browser, baseUrl, {
+    room,
+    name,
+    problems,
+    consoleTypes: ['error', 'warning'],
+    relay,
+    // Keep a handle on each WebSocket the page opens, so a scenario can drop the signaling connection.
+    prepare: (context) =>
+      context.addInitScript(() => {
+        const NativeWebSocket = window.WebSocket;
+        window.__e2eSockets = [];
+        window.WebSocket = class extends NativeWebSocket {
+          constructor(...args) {
+            super(...args);
+            window.__e2eSockets.push(this);
+          }
+        };
+      }),
   });
-  const page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`${name}: page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.push(`${name}: console.${message.type()}: ${message.text()}`);
-  });
-  const query = new URLSearchParams({ room, name, autojoin: '1' });
-  if (relay) query.set('relay', '1');
-  await page.goto(`${baseUrl}/?${query}`);
-  return { name, context, page };
 }
 
 /** What a page shows of the others: remote videos, chat lines. */
@@ -314,14 +199,7 @@ async function checkLateJoinAndLeave(browser, baseUrl, room, opened, report, pro
   report.lateJoin = late;
   const newcomer = await openPage(browser, baseUrl, room, NAMES[opened.length], false, problems);
   opened.push(newcomer);
-  const state = await waitFor(
-    () =>
-      newcomer.page
-        .evaluate(() => window.switchboardDemo?.state())
-        .then((s) => (s === 'joining' || s === 'idle' ? null : s)),
-    remaining(),
-    20,
-  );
+  const state = await joinedState(newcomer.page, remaining(), 20);
   late.joined = state === 'joined';
   if (!late.joined) {
     report.failures.push(`${newcomer.name} (late) did not join (state ${state})`);
@@ -387,13 +265,7 @@ async function runScenario(browser, baseUrl, scenarioName, mode) {
     for (let index = 0; index < pageCount; index++) {
       const opening = await openPage(browser, baseUrl, room, NAMES[index], relay, problems);
       opened.push(opening);
-      const state = await waitFor(
-        () =>
-          opening.page
-            .evaluate(() => window.switchboardDemo?.state())
-            .then((s) => (s === 'joining' || s === 'idle' ? null : s)),
-        remaining(),
-      );
+      const state = await joinedState(opening.page, remaining());
       if (state !== 'joined') {
         const error = await opening.page.evaluate(() => window.switchboardDemo?.error() ?? null);
         report.failures.push(`${opening.name} did not join (state ${state}): ${error}`);
@@ -604,22 +476,13 @@ async function runScenario(browser, baseUrl, scenarioName, mode) {
 
 async function main() {
   const result = { ok: false, scenarios: [], failures: [], serverErrors: [] };
-  const deadline = setTimeout(() => {
-    result.failures.push(`the run took longer than --deadline-ms ${flags['deadline-ms']}`);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    process.exit(1);
-  }, Number(flags['deadline-ms']));
-  deadline.unref();
+  const deadline = startDeadline(result, flags['deadline-ms']);
   const names = flags.scenarios.split(',').filter(Boolean);
   for (const name of names) if (!(name in SCENARIOS)) throw new Error(`unknown scenario ${name}`);
   const servers = new Map();
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath: flags.chromium,
-      args: CHROMIUM_ARGS,
-      headless: !flags.headed,
-    });
+    browser = await launchChromium(flags.chromium, { headless: !flags.headed });
     note(`Chromium ${browser.version()}`);
     result.browserVersion = browser.version();
     for (const name of names) {
@@ -627,7 +490,7 @@ async function main() {
       const mode = flags['room-mode'] ?? SCENARIOS[name].mode;
       let server = servers.get(mode);
       if (!server) {
-        server = await startServer(mode);
+        server = await startServer({ dist: flags.dist, roomMode: mode });
         servers.set(mode, server);
         note(`${mode} server at http://127.0.0.1:${server.port}`);
       }
@@ -645,11 +508,7 @@ async function main() {
   } finally {
     await browser?.close().catch(() => {});
     for (const server of servers.values()) {
-      result.serverErrors.push(
-        ...server.log.filter(
-          (entry) => entry.level === 'error' || entry.level === 'warn' || entry.level >= 40,
-        ),
-      );
+      result.serverErrors.push(...server.warnings());
       await server.stop();
     }
   }

@@ -15,9 +15,8 @@
  * all scenarios, and asserts on the JSON report it prints.
  */
 import { beforeAll, expect, it } from 'vitest';
-import { describeResult, runProcess } from '../helpers/process.js';
 import { describeWithTools, toolAvailable } from '../helpers/tools.js';
-import { buildDirectory, buildProject, CHROMIUM, isolationPrefix, root } from './e2e-build.js';
+import { buildDirectory, buildProject, CHROMIUM, runDriver } from './e2e-build.js';
 
 const chromium = toolAvailable(CHROMIUM, 'chromium');
 
@@ -69,26 +68,14 @@ describeWithTools('calls between Chromium pages of the demo', chromium, () => {
 
   beforeAll(async () => {
     const distDir = buildProject(buildDirectory('switchboard-e2e'));
-    const driver = [
-      process.execPath,
-      'test/e2e/browser-driver.mjs',
-      '--dist',
-      distDir,
-      '--chromium',
-      CHROMIUM,
-      '--scenarios',
-      'two,three,relay,sfu',
-    ];
-    const [command, ...args] = [...isolationPrefix(), ...driver];
-    const result = await runProcess(command, args, { cwd: root, timeoutMs: 170_000 });
-    const lastLine = result.stdout.trim().split('\n').at(-1) ?? '';
-    try {
-      report = JSON.parse(lastLine) as DriverReport;
-    } catch {
-      throw new Error(`the driver printed no report:\n${describeResult(result)}`);
-    }
-    // The driver's own account (scenario timings, failures) helps when an assertion below fails.
-    if (!report.ok) console.warn(result.stderr);
+    report = await runDriver<DriverReport>(
+      [
+        'test/e2e/browser-driver.mjs',
+        ...['--dist', distDir, '--chromium', CHROMIUM],
+        ...['--scenarios', 'two,three,relay,sfu'],
+      ],
+      170_000,
+    );
   }, 220_000);
 
   /** The report of one scenario, with every failure it recorded in the assertion message. */

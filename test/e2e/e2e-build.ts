@@ -1,13 +1,14 @@
 /**
  * What the browser end-to-end tests share: building the project into a
- * folder of a test's own, and the prefix that runs a driver in a network
- * namespace with only loopback.
+ * folder of a test's own, the prefix that runs a driver in a network
+ * namespace with only loopback, and running a driver for its report.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeResult, runProcess } from '../helpers/process.js';
 import { findExecutable, isCi } from '../helpers/tools.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -92,4 +93,27 @@ export function buildProject(buildDir: string): string {
     }
   }
   return distDir;
+}
+
+/**
+ * Runs a driver (`node <script> <args…>`, from the project's root) in the
+ * loopback-only namespace, and returns the JSON report it prints on its last
+ * line of output; fails when there is none. `timeoutMs` bounds the run.
+ */
+export async function runDriver<Report extends { ok: boolean }>(
+  driver: string[],
+  timeoutMs: number,
+): Promise<Report> {
+  const [command, ...args] = [...isolationPrefix(), process.execPath, ...driver];
+  const result = await runProcess(command, args, { cwd: root, timeoutMs });
+  const lastLine = result.stdout.trim().split('\n').at(-1) ?? '';
+  let report: Report;
+  try {
+    report = JSON.parse(lastLine) as Report;
+  } catch {
+    throw new Error(`the driver printed no report:\n${describeResult(result)}`);
+  }
+  // The driver's own account (timings, failures) helps when an assertion on the report fails.
+  if (!report.ok) console.warn(result.stderr);
+  return report;
 }

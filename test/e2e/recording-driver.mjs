@@ -20,17 +20,24 @@
  * --chromium PATH, --recordings-dir DIR, --record-ms N, --deadline-ms N.
  * Exit status 0 when every step passed.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
+import {
+  joinedState,
+  launchChromium,
+  noteAs,
+  openDemoPage,
+  sleep,
+  startDeadline,
+  startServer,
+  waitFor,
+} from './driver-common.mjs';
 
 const require = createRequire(import.meta.url);
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,116 +51,10 @@ const { values: flags } = parseArgs({
 if (!flags['recordings-dir']) throw new Error('--recordings-dir is needed');
 const recordMs = Number(flags['record-ms']);
 
-/** Chromium's flags for WebRTC tests, as browser-driver.mjs has them. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const note = noteAs('recording-driver');
 
-function note(text) {
-  process.stderr.write(`[recording-driver] ${text}\n`);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
-async function waitFor(probe, timeoutMs, intervalMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!value && Date.now() < deadline) {
-    await sleep(intervalMs);
-    value = await probe();
-  }
-  return value;
-}
-
-/** `switchboard start --dev` from the build, on loopback with free ports; resolves with its HTTP port and log. */
-async function startServer() {
-  const args = [
-    join(flags.dist, 'cli', 'main.js'),
-    'start',
-    '--dev',
-    ...['--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0'],
-    ...['--room-mode', 'sfu', '--media-workers', '1', '--media-address', '127.0.0.1'],
-    ...['--media-udp-port', '0', '--media-tcp-port', '0'],
-    ...['--recordings-dir', resolve(flags['recordings-dir'])],
-  ];
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('SWITCHBOARD_')),
-  );
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  process.on('exit', () => child.kill('SIGKILL'));
-  const log = [];
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const port = await new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start in 15 s:\n${stderr}`)), 15_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited with ${code} before it listened:\n${stderr}`));
-    });
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        newline = buffered.indexOf('\n');
-        let entry;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        log.push(entry);
-        if (log.length > 500) log.shift();
-        if (typeof entry.msg === 'string' && entry.msg.startsWith('HTTP service started')) {
-          const match = /:(\d+)$/.exec(Array.isArray(entry.listen) ? String(entry.listen[0]) : '');
-          if (match) {
-            clearTimeout(timer);
-            resolve(Number(match[1]));
-          } else reject(new Error(`cannot read the HTTP port from ${line}`));
-        }
-      }
-    });
-  });
-  child.removeAllListeners('exit');
-  return {
-    port,
-    log,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await once(child, 'exit');
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Opens the demo page as a browser context of its own, joining `room`. */
-async function openPage(browser, baseUrl, room, name, problems) {
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-  const page = await context.newPage();
-  page.on('pageerror', (error) => problems.push(`${name}: page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`${name}: console.error: ${message.text()}`);
-  });
-  await page.goto(`${baseUrl}/?${new URLSearchParams({ room, name, autojoin: '1' })}`);
-  return { name, context, page };
-}
+/** How often the page and the API are polled, ms. */
+const POLL_MS = 100;
 
 /** What the page shows of the recording: the REC badge and the SDK's state. */
 function readIndicator(page) {
@@ -283,26 +184,29 @@ async function joinWrtc(baseUrl, room, name, problems) {
 /** Waits for the page's REC badge to show `value`; returns what the page showed last. */
 async function indicatorBecomes(page, value, timeoutMs = 5000) {
   let last;
-  await waitFor(async () => {
-    last = await readIndicator(page);
-    return last.recording === value;
-  }, timeoutMs);
+  await waitFor(
+    async () => {
+      last = await readIndicator(page);
+      return last.recording === value;
+    },
+    timeoutMs,
+    POLL_MS,
+  );
   return last;
 }
 
 async function main() {
   const result = { ok: false, failures: [], problems: [], serverErrors: [] };
-  const deadline = setTimeout(() => {
-    result.failures.push(`the run took longer than --deadline-ms ${flags['deadline-ms']}`);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    process.exit(1);
-  }, Number(flags['deadline-ms']));
-  deadline.unref();
+  const deadline = startDeadline(result, flags['deadline-ms']);
   let server;
   let browser;
   let participant;
   try {
-    server = await startServer();
+    server = await startServer({
+      dist: flags.dist,
+      roomMode: 'sfu',
+      extraArgs: ['--recordings-dir', resolve(flags['recordings-dir'])],
+    });
     const baseUrl = `http://127.0.0.1:${server.port}`;
     note(`server at ${baseUrl}`);
     const { createAccessToken } = await import(
@@ -323,18 +227,12 @@ async function main() {
       return { status: response.status, body: await response.json().catch(() => null) };
     };
 
-    browser = await chromium.launch({ executablePath: flags.chromium, args: CHROMIUM_ARGS });
+    browser = await launchChromium(flags.chromium);
     result.browserVersion = browser.version();
     const room = `e2e-rec-${Math.random().toString(36).slice(2, 8)}`;
     result.room = room;
-    const { page } = await openPage(browser, baseUrl, room, 'Ada', result.problems);
-    const state = await waitFor(
-      () =>
-        page
-          .evaluate(() => window.switchboardDemo?.state())
-          .then((s) => (s === 'joining' || s === 'idle' ? null : s)),
-      20_000,
-    );
+    const { page } = await openDemoPage(browser, baseUrl, { room, name: 'Ada', problems: result.problems });
+    const state = await joinedState(page, 20_000, POLL_MS);
     if (state !== 'joined') throw new Error(`the page did not join (state ${state})`);
     participant = await joinWrtc(baseUrl, room, 'Wrtc', result.problems);
     // Media flows: the page plays the libwebrtc participant, and the server holds both participants' two tracks.
@@ -346,13 +244,18 @@ async function main() {
           participant.participantId,
         ),
       20_000,
+      POLL_MS,
     );
     if (!playing) throw new Error('the page does not play the libwebrtc participant');
-    const published = await waitFor(async () => {
-      const { body } = await api('GET', `/api/rooms/${room}`);
-      const participants = body?.participants ?? [];
-      return participants.length === 2 && participants.every((entry) => entry.tracks.length === 2);
-    }, 20_000);
+    const published = await waitFor(
+      async () => {
+        const { body } = await api('GET', `/api/rooms/${room}`);
+        const participants = body?.participants ?? [];
+        return participants.length === 2 && participants.every((entry) => entry.tracks.length === 2);
+      },
+      20_000,
+      POLL_MS,
+    );
     if (!published) throw new Error('the server does not hold two tracks of each participant');
     const self = await page.evaluate(() => window.switchboardDemo.localParticipant());
     result.page = {
@@ -398,18 +301,26 @@ async function main() {
     const buttonDuring = await indicatorBecomes(page, 'on');
     await sleep(3000);
     // The button is busy while a start or stop awaits the server.
-    await waitFor(() => page.evaluate(() => !document.getElementById('record-button').disabled), 5000);
+    await waitFor(
+      () => page.evaluate(() => !document.getElementById('record-button').disabled),
+      5000,
+      POLL_MS,
+    );
     const buttonStopAt = Date.now();
     await page.click('#record-button');
     const buttonAfter = await indicatorBecomes(page, 'off', 10_000);
     const buttonId = buttonDuring.state?.id;
     const buttonRecording = buttonId
-      ? await waitFor(async () => {
-          const { body } = await api('GET', `/api/recordings/${buttonId}`);
-          return body?.recording?.status === 'stopped' || body?.recording?.status === 'failed'
-            ? body.recording
-            : null;
-        }, 10_000)
+      ? await waitFor(
+          async () => {
+            const { body } = await api('GET', `/api/recordings/${buttonId}`);
+            return body?.recording?.status === 'stopped' || body?.recording?.status === 'failed'
+              ? body.recording
+              : null;
+          },
+          10_000,
+          POLL_MS,
+        )
       : null;
     result.button = {
       recording: buttonRecording ?? null,
@@ -423,11 +334,7 @@ async function main() {
     participant?.close();
     await browser?.close().catch(() => {});
     if (server) {
-      result.serverErrors.push(
-        ...server.log.filter(
-          (entry) => entry.level === 'error' || entry.level === 'warn' || entry.level >= 40,
-        ),
-      );
+      result.serverErrors.push(...server.warnings());
       await server.stop();
     }
   }

@@ -23,11 +23,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RecordingInfo } from '../../src/server/recording-service.js';
 import { npmPackageAvailable } from '../helpers/npm-packages.js';
-import { describeResult, runProcess } from '../helpers/process.js';
 import { describeWithTools, type ToolCheck, toolAvailable } from '../helpers/tools.js';
 import { checkRecordedFile, type FileFigures } from '../interop/recording-file-checks.js';
 import { measureAvSync } from '../interop/recording-probe.js';
-import { buildDirectory, buildProject, CHROMIUM, isolationPrefix, root } from './e2e-build.js';
+import { buildDirectory, buildProject, CHROMIUM, runDriver } from './e2e-build.js';
 
 const chromium = toolAvailable(CHROMIUM, 'chromium');
 const ffmpeg = toolAvailable(['ffmpeg', 'ffprobe'], 'ffmpeg');
@@ -90,21 +89,14 @@ describeWithTools('recording a room with a Chromium page and a libwebrtc partici
 
   beforeAll(async () => {
     const distDir = buildProject(buildDirectory('switchboard-e2e-recording'));
-    const driver = [
-      process.execPath,
-      'test/e2e/recording-driver.mjs',
-      ...['--dist', distDir, '--chromium', CHROMIUM],
-      ...['--recordings-dir', recordingsDir, '--record-ms', String(RECORD_MS)],
-    ];
-    const [command, ...args] = [...isolationPrefix(), ...driver];
-    const result = await runProcess(command, args, { cwd: root, timeoutMs: 100_000 });
-    const lastLine = result.stdout.trim().split('\n').at(-1) ?? '';
-    try {
-      report = JSON.parse(lastLine) as DriverReport;
-    } catch {
-      throw new Error(`the driver printed no report:\n${describeResult(result)}`);
-    }
-    if (!report.ok) console.warn(result.stderr);
+    report = await runDriver<DriverReport>(
+      [
+        'test/e2e/recording-driver.mjs',
+        ...['--dist', distDir, '--chromium', CHROMIUM],
+        ...['--recordings-dir', recordingsDir, '--record-ms', String(RECORD_MS)],
+      ],
+      100_000,
+    );
   }, 130_000);
 
   afterAll(() => {

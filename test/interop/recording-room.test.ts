@@ -48,9 +48,10 @@ import { type StartedProcess, startProcess } from '../helpers/process.js';
 import { requireTools, toolAvailable } from '../helpers/tools.js';
 import { type Received, SignalingTestClient } from '../helpers/ws-client.js';
 import { AV_SYNC_DEFAULTS } from './av-sync-source.js';
-import { type PeerMessage, StdioPeer } from './peers/stdio-peer.js';
+import { StdioPeer } from './peers/stdio-peer.js';
 import { checkRecordedFile, type FileFigures } from './recording-file-checks.js';
 import { decodeErrors, measureAvSync, probeRecording } from './recording-probe.js';
+import { relaySubscribeNegotiation } from './sfu-signaling-harness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const WRTC = npmPackageAvailable('@roamhq/wrtc');
@@ -206,7 +207,7 @@ class Participant {
       seconds: 120,
       ...peerOptions,
     });
-    const stopRelay = relay(client, peer);
+    const stopRelay = relaySubscribeNegotiation(client, peer);
     const token = await createAccessToken(KEY, { room, identity, ttlSeconds: 600, grants });
     const joined = await client.join(token);
     const participant = new Participant(identity, client, peer, joined, stopRelay);
@@ -280,23 +281,6 @@ class Participant {
     await this.peer.stop();
     this.client.close();
   }
-}
-
-/** Relays the server's subscribe offers to the peer and the peer's answers back. */
-function relay(client: SignalingTestClient, peer: StdioPeer): () => void {
-  client.ws.on('message', (data) => {
-    const message = JSON.parse(data.toString()) as Received;
-    if (message.type === 'subscribe_offer') peer.send({ type: 'subscribe-offer', sdp: message.sdp });
-  });
-  const relayed = new Set<PeerMessage>();
-  const timer = setInterval(() => {
-    for (const message of peer.messages) {
-      if (message.type !== 'subscribe-answer' || relayed.has(message)) continue;
-      relayed.add(message);
-      client.send({ type: 'subscribe_answer', sdp: message.sdp });
-    }
-  }, 20);
-  return () => clearInterval(timer);
 }
 
 /** The recording's manifest.json, read from disk. */
