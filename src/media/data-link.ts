@@ -12,7 +12,10 @@
  * channel the participant opens itself is closed: routing needs the
  * envelope, which only these two promise. A slow participant cannot make the
  * server buffer without bound: past MAX_BUFFERED_BYTES queued on the
- * association, messages to it are dropped and counted.
+ * association, messages to it are dropped and counted. Messages for a
+ * participant whose channels are still opening (it just connected) are
+ * held, up to MAX_PENDING_MESSAGES and MAX_PENDING_BYTES, and sent once
+ * they open.
  */
 import { EventEmitter } from 'node:events';
 import type { DataChannel, DataChannelManager } from '../sctp/index.js';
@@ -26,6 +29,10 @@ export type DataReliability = 'reliable' | 'lossy';
 
 /** Most bytes queued towards one participant before messages to it are dropped. */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Messages held for a participant whose channels are not open yet (a newcomer), at most. */
+export const MAX_PENDING_MESSAGES = 256;
+/** Bytes held for a participant whose channels are not open yet, at most. */
+export const MAX_PENDING_BYTES = 1024 * 1024;
 
 /** Counters of one link. */
 export interface DataLinkStats {
@@ -63,6 +70,10 @@ export class DataLink extends EventEmitter<DataLinkEvents> {
   #manager: DataChannelManager | undefined;
   #association: { readonly bufferedAmount: number } | undefined;
   readonly #channels = new Map<DataReliability, DataChannel>();
+  /** Messages waiting for a channel that is not open yet, per channel. */
+  readonly #pending = new Map<DataReliability, (string | Buffer)[]>();
+  #pendingCount = 0;
+  #pendingBytes = 0;
 
   constructor(participantId: string) {
     super();
@@ -86,12 +97,17 @@ export class DataLink extends EventEmitter<DataLinkEvents> {
 
   /**
    * Sends one envelope (as encodeOutgoingEnvelope wrote it) on a channel;
-   * false, counted as dropped, when it could not go.
+   * false, counted as dropped, when it could not go. A message for a channel that
+   * is still opening is held (true) and sent once it opens.
    */
   send(message: string | Buffer, reliability: DataReliability): boolean {
     const channel = this.#channels.get(reliability);
     const manager = this.#manager;
     const size = typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.length;
+    // Opened but not open yet (the association is coming up, or the peer's DCEP ACK is on its way):
+    // held, so that a newcomer gets what was said while it connected. Before the transport is
+    // connected with data channels there is nothing to wait for: the caller reaches it another way.
+    if (channel?.readyState === 'connecting') return this.#hold(message, reliability, size);
     if (
       !channel ||
       !manager ||
@@ -113,6 +129,36 @@ export class DataLink extends EventEmitter<DataLinkEvents> {
     return true;
   }
 
+  #hold(message: string | Buffer, reliability: DataReliability, size: number): boolean {
+    if (this.#pendingCount >= MAX_PENDING_MESSAGES || this.#pendingBytes + size > MAX_PENDING_BYTES) {
+      this.stats.messagesDropped++;
+      return false;
+    }
+    let queue = this.#pending.get(reliability);
+    if (!queue) {
+      queue = [];
+      this.#pending.set(reliability, queue);
+    }
+    // A Buffer may be a view of memory its owner reuses.
+    queue.push(typeof message === 'string' ? message : Buffer.from(message));
+    this.#pendingCount++;
+    this.#pendingBytes += size;
+    return true;
+  }
+
+  /** Sends what waited for the channel (open), or drops it (the channel closed first). */
+  #release(reliability: DataReliability, send: boolean): void {
+    const queue = this.#pending.get(reliability);
+    if (!queue) return;
+    this.#pending.delete(reliability);
+    for (const message of queue) {
+      this.#pendingCount--;
+      this.#pendingBytes -= typeof message === 'string' ? Buffer.byteLength(message, 'utf8') : message.length;
+      if (send) this.send(message, reliability);
+      else this.stats.messagesDropped++;
+    }
+  }
+
   #open(
     manager: DataChannelManager,
     reliability: DataReliability,
@@ -122,9 +168,12 @@ export class DataLink extends EventEmitter<DataLinkEvents> {
     try {
       channel = manager.createDataChannel(reliability, { ...options, protocol: DATA_CHANNEL_PROTOCOL });
     } catch {
+      this.#release(reliability, false);
       return; // The association is already gone.
     }
     this.#channels.set(reliability, channel);
+    channel.once('open', () => this.#release(reliability, true));
+    channel.once('close', () => this.#release(reliability, false));
     channel.on('message', (message) => this.#onMessage(message, reliability));
   }
 
