@@ -65,6 +65,49 @@ export function processTreeCpuSeconds(rootPid: number): number | undefined {
   return ticks / clockTicksPerSecond();
 }
 
+/** CPU seconds of one process split by thread and by mode. */
+export interface ThreadCpuSeconds {
+  /** The main thread (the one whose id is the process's): JavaScript, and its own system calls. */
+  main: number;
+  /** Every other thread: V8's helpers (garbage collection, compilation) and libuv's pool (file I/O). */
+  others: number;
+  /** Time in the kernel, all threads. */
+  system: number;
+}
+
+/**
+ * CPU seconds used so far by each thread of a process, summed as
+ * ThreadCpuSeconds (Linux's /proc/PID/task). Threads that already ended are
+ * not counted, so compare two readings of long-lived threads only.
+ * Undefined when /proc is unreadable or the process is gone.
+ */
+export function threadCpuSeconds(pid: number): ThreadCpuSeconds | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  const ticks = { main: 0, others: 0, system: 0 };
+  for (const task of tasks) {
+    let fields: string[];
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      continue;
+    }
+    // After the name: utime (11), stime (12).
+    const user = Number(fields[11]);
+    const system = Number(fields[12]);
+    if (Number(task) === pid) ticks.main += user + system;
+    else ticks.others += user + system;
+    ticks.system += system;
+  }
+  const hz = clockTicksPerSecond();
+  return { main: ticks.main / hz, others: ticks.others / hz, system: ticks.system / hz };
+}
+
 /** Cumulative CPU time of the machine, all cores, in /proc/stat ticks. */
 export interface MachineCpuSample {
   busy: number;

@@ -7,7 +7,9 @@
  * PID 0, a 15-bit picture ID) and, on the first packet of each frame, a VP8
  * frame tag whose P bit says key or delta frame (RFC 6386 §9.1) — which is
  * all an SFU looks at. A key frame (four times a delta frame) comes every
- * 2.5 s and on PLI or FIR. Opus: one 120-byte packet every 20 ms.
+ * 2.5 s and on PLI or FIR. Opus: one 120-byte packet every 20 ms. On
+ * request it writes a sender report per stream (RFC 3550 §6.4.1), tying
+ * both streams' RTP clocks to the wall clock, as a browser's RTCP does.
  *
  * Each packet ends with a probe: stream (0 audio, 1 video), a 32-bit
  * counter per stream, the send time (performance.now(), ms) and a magic
@@ -15,6 +17,7 @@
  * receive time minus the send time is the latency the server added (plus
  * the load generator's own delays), and the counter tells what was lost.
  */
+import { encodeSenderReportTo, type SenderReport, senderReportSize } from '../src/rtcp/sender-report.js';
 import { RttHistogram } from './rtt-histogram.js';
 import { PUBLISHER_MEDIA } from './sfu-sdp.js';
 
@@ -36,6 +39,8 @@ const KEYFRAME_FACTOR = 4;
 const MIN_FORCED_KEYFRAME_MS = 100;
 const OPUS_PACKET_MS = 20;
 const OPUS_PAYLOAD_SIZE = 120;
+/** Seconds from the NTP epoch (1900) to the Unix epoch (1970). */
+const NTP_UNIX_OFFSET_SECONDS = 2_208_988_800;
 
 /** Streams of the publisher. */
 export const Stream = { audio: 0, video: 1 } as const;
@@ -63,6 +68,8 @@ export class SyntheticPublisher {
   };
   /** Next probe counter per stream: what was sent so far. */
   readonly nextCounter = [0, 0];
+  /** Payload bytes sent per stream, for sender reports. */
+  readonly #octets = [0, 0];
   readonly #send: RtpSender;
   readonly #packet = Buffer.alloc(MAX_RTP_SIZE);
   #sequence = [Math.floor(Math.random() * 0x8000), Math.floor(Math.random() * 0x8000)];
@@ -94,6 +101,38 @@ export class SyntheticPublisher {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * One sender report per stream (video, then audio), each a compound of
+   * its own: the wall clock now as NTP and the RTP timestamp of the same
+   * instant, on the time line both streams' timestamps follow.
+   */
+  senderReports(): Buffer[] {
+    const now = performance.now();
+    const elapsedMs = now - this.#startedAt;
+    const unixMs = performance.timeOrigin + now;
+    const seconds = Math.floor(unixMs / 1000);
+    const fraction = Math.floor(((unixMs - seconds * 1000) / 1000) * 2 ** 32);
+    const ntpTimestamp = (BigInt(seconds + NTP_UNIX_OFFSET_SECONDS) << 32n) | BigInt(fraction);
+    const { audio, video } = PUBLISHER_MEDIA;
+    return [
+      [Stream.video, video.ssrc, video.clockRate],
+      [Stream.audio, audio.ssrc, audio.clockRate],
+    ].map(([stream, ssrc, clockRate]) => {
+      const report: SenderReport = {
+        ssrc,
+        ntpTimestamp,
+        rtpTimestamp: Math.floor((elapsedMs * clockRate) / 1000) >>> 0,
+        packetCount: this.nextCounter[stream] >>> 0,
+        octetCount: this.#octets[stream] >>> 0,
+        reports: [],
+        profileExtension: new Uint8Array(0),
+      };
+      const packet = Buffer.alloc(senderReportSize(report));
+      encodeSenderReportTo(packet, 0, report);
+      return packet;
+    });
   }
 
   /** RTCP from the server: a PLI or FIR about our video asks for a key frame. */
@@ -153,6 +192,7 @@ export class SyntheticPublisher {
     this.#send(view);
     this.stats.packetsSent++;
     this.stats.bytesSent += length;
+    this.#octets[stream] += length - RTP_HEADER_SIZE;
   }
 
   #sendAudio(): void {
@@ -199,7 +239,9 @@ export class SyntheticPublisher {
       packet.fill(0xa5, payloadStart, payloadStart + chunk);
       if (index === 0) {
         // Frame tag (RFC 6386 §9.1): P (bit 0) clear on key frames, show_frame set, version 0.
-        const partitionSize = Math.min(frameBytes, 0x7ffff);
+        // The first partition is the whole frame after the headers: its size must fit in the
+        // frame (chunk × packets bytes), or a depacketizer that checks it drops the frame.
+        const partitionSize = Math.min(chunk * packets - (keyframe ? 10 : 3), 0x7ffff);
         const tag = (keyframe ? 0 : 1) | (1 << 4) | (partitionSize << 5);
         packet[at++] = tag & 0xff;
         packet[at++] = (tag >> 8) & 0xff;

@@ -1,25 +1,44 @@
 /**
- * Our SFU as the SFU benchmark runs it: a Router on one IceUdpMux on
+ * Our SFU as the SFU benchmarks run it: a Router on one IceUdpMux on
  * 127.0.0.1, in a process of its own so that the load generator never
  * shares its event loop, driven over stdio (bench/sfu-protocol.ts).
- * Negotiation is the one the signaling service does: the publisher offers
+ * Negotiation is the one the signaling service does: each publisher offers
  * and the router answers, one producer per track; the router offers to each
  * subscriber one section per consumed track (SubscribeSdpState).
+ *
+ * For the recording benchmark it also records: one Recorder per publisher
+ * (its audio and its video producer into one WebM file), opened on the
+ * producers the way the media engine's `recorder.start` command opens it,
+ * on this process's one thread like the forwarding.
  *
  *   node dist-bench/bench/sfu-server.js
  *
  * Prints `ready PORT` on stdout once listening, then one JSON reply per
  * command line.
  */
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { IceUdpMux } from '../src/ice/index.js';
 import type { Consumer } from '../src/media/consumer.js';
 import type { Producer } from '../src/media/producer.js';
+import { Recorder } from '../src/media/recorder.js';
 import { PUBLISH_HEADER_EXTENSION_URIS, Router } from '../src/media/router.js';
 import type { WebRtcTransport } from '../src/media/webrtc-transport.js';
 import { answerPublishOffer, SubscribeSdpState } from '../src/sdp/index.js';
 import { generateSelfSignedCertificate } from '../src/util/certificate.js';
-import type { ServerCommand, ServerReply, ServerStats } from './sfu-protocol.js';
+import type { RecordingSummary, ServerCommand, ServerReply, ServerStats } from './sfu-protocol.js';
+
+/** One publisher: its transport and its producers, in the offer's order. */
+interface Publisher {
+  transport: WebRtcTransport;
+  producers: Producer[];
+}
+
+/** A running recorder, and why it failed if it did. */
+interface RunningRecorder {
+  recorder: Recorder;
+  error?: string;
+}
 
 /** One subscriber: its transport, consumers and offer state. */
 interface Subscriber {
@@ -35,13 +54,13 @@ const router = new Router({
 });
 const producers: Producer[] = [];
 const subscribers = new Map<string, Subscriber>();
-let publisher: WebRtcTransport | undefined;
+const publishers: Publisher[] = [];
+let recorders: RunningRecorder[] = [];
 /** Packets sent by consumers already closed. */
 let forwardedByClosed = 0;
 let nextSubscriber = 1;
 
 function publish(sdp: string): string {
-  if (publisher) throw new Error('a publisher is already there');
   const transport = router.createWebRtcTransport();
   const answer = answerPublishOffer(sdp, {
     iceParameters: transport.iceParameters,
@@ -50,14 +69,16 @@ function publish(sdp: string): string {
     headerExtensions: PUBLISH_HEADER_EXTENSION_URIS,
   });
   if (!answer.ok) throw answer.error;
+  const own: Producer[] = [];
   for (const media of answer.value.sending) {
-    producers.push(router.produce(transport, { kind: media.kind, rtpParameters: media.rtpParameters }));
+    own.push(router.produce(transport, { kind: media.kind, rtpParameters: media.rtpParameters }));
   }
+  producers.push(...own);
   transport.connect({
     ice: answer.value.remoteIce,
     dtls: { role: 'server', fingerprints: [answer.value.remoteFingerprint] },
   });
-  publisher = transport;
+  publishers.push({ transport, producers: own });
   return answer.value.sdp;
 }
 
@@ -108,6 +129,61 @@ function unsubscribe(id: string): void {
   subscriber.transport.close();
 }
 
+/** One recorder per publisher, files publisher-1.webm, publisher-2.webm, … in `directory`. */
+async function startRecording(directory: string): Promise<number> {
+  if (recorders.length > 0) throw new Error('already recording');
+  if (!directory.startsWith('/')) throw new Error('the recording directory must be an absolute path');
+  const track = (publisher: Publisher, kind: 'audio' | 'video') =>
+    publisher.producers.find((producer) => producer.kind === kind);
+  const opened = await Promise.allSettled(
+    publishers.map((publisher, index) =>
+      Recorder.open({
+        path: join(directory, `publisher-${index + 1}.webm`),
+        audio: track(publisher, 'audio'),
+        video: track(publisher, 'video'),
+      }),
+    ),
+  );
+  for (const result of opened) {
+    if (result.status !== 'fulfilled') continue;
+    const entry: RunningRecorder = { recorder: result.value };
+    result.value.on('failed', (error) => {
+      entry.error = error.message;
+    });
+    recorders.push(entry);
+  }
+  const failure = opened.find((result) => result.status === 'rejected');
+  if (failure) {
+    await stopRecording();
+    throw failure.reason;
+  }
+  return recorders.length;
+}
+
+async function stopRecording(): Promise<RecordingSummary[]> {
+  const stopping = recorders;
+  recorders = [];
+  return Promise.all(
+    stopping.map(async ({ recorder, error }) => {
+      const summary = await recorder.close();
+      return {
+        path: summary.path,
+        state: recorder.state,
+        ...(error === undefined ? {} : { error }),
+        bytes: summary.bytes,
+        durationMs: summary.durationMs,
+        finalized: summary.finalized,
+        audioFrames: summary.stats.audioFrames,
+        videoFrames: summary.stats.videoFrames,
+        incompleteFrames: summary.stats.incompleteFrames,
+        keyframeRequests: summary.stats.keyframeRequests,
+        senderReports: summary.stats.senderReports,
+        framesBeforeStart: summary.stats.framesBeforeStart,
+      };
+    }),
+  );
+}
+
 function stats(): ServerStats {
   let packetsForwarded = forwardedByClosed;
   let connectedSubscribers = 0;
@@ -116,17 +192,23 @@ function stats(): ServerStats {
       if (!consumer.closed) packetsForwarded += consumer.stats.packetsSent;
     if (subscriber.transport.dtlsState === 'connected') connectedSubscribers++;
   }
+  let publisherErrors = 0;
+  for (const publisher of publishers) publisherErrors += publisher.transport.stats.srtpErrors;
+  let recordersWriting = 0;
+  for (const { recorder } of recorders) if (recorder.state === 'recording') recordersWriting++;
   const cpu = process.cpuUsage();
   return {
     packetsForwarded,
     cpuMicros: cpu.user + cpu.system,
     subscribers: subscribers.size,
     connectedSubscribers,
-    publisherErrors: publisher ? publisher.stats.srtpErrors : 0,
+    publisherErrors,
+    recorders: recorders.length,
+    recordersWriting,
   };
 }
 
-function handle(command: ServerCommand): ServerReply {
+async function handle(command: ServerCommand): Promise<ServerReply> {
   switch (command.op) {
     case 'publish':
       return { id: command.id, ok: true, sdp: publish(command.sdp) };
@@ -138,27 +220,40 @@ function handle(command: ServerCommand): ServerReply {
     case 'unsubscribe':
       unsubscribe(command.subscriber);
       return { id: command.id, ok: true };
+    case 'record.start':
+      return {
+        id: command.id,
+        ok: true,
+        recorders: await startRecording(command.directory),
+      };
+    case 'record.stop':
+      return { id: command.id, ok: true, recordings: await stopRecording() };
     case 'stats':
       return { id: command.id, ok: true, stats: stats() };
   }
 }
 
 const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
+lines.on('line', async (line) => {
   let reply: ServerReply;
   let id = -1;
   try {
     const command = JSON.parse(line) as ServerCommand;
     id = command.id;
-    reply = handle(command);
+    reply = await handle(command);
   } catch (error) {
     reply = { id, ok: false, error: error instanceof Error ? error.message : String(error) };
   }
   process.stdout.write(`${JSON.stringify(reply)}\n`);
 });
-// The benchmark closing our stdin is the signal to go.
+// The benchmark closing our stdin is the signal to go (recordings are finished first).
 lines.on('close', () => {
-  router.close();
-  void mux.close().then(() => process.exit(0));
+  void stopRecording()
+    .catch(() => [])
+    .then(() => {
+      router.close();
+      return mux.close();
+    })
+    .then(() => process.exit(0));
 });
 process.stdout.write(`ready ${mux.localAddress.port}\n`);

@@ -43,10 +43,8 @@
  * default `janus` on PATH); BENCH_JANUS_LIB (the folder with Janus's
  * plugins/ and transports/, default Debian's).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateSelfSignedCertificate, type SelfSignedCertificate } from '../src/util/certificate.js';
 import {
@@ -73,8 +71,8 @@ import {
 } from './janus.js';
 import { freePort, trackChild } from './server-process.js';
 import { MeasurementWindow, SyntheticPublisher } from './sfu-media.js';
-import type { ServerCommand, ServerReply } from './sfu-protocol.js';
 import { parseDescription, publisherOffer, remoteEndpointOf, subscriberAnswer } from './sfu-sdp.js';
+import { OurSfuServer } from './sfu-server-client.js';
 import { WebRtcClient } from './webrtc-client.js';
 
 /** The two servers compared. */
@@ -117,7 +115,6 @@ const SETUP_CONCURRENCY = 8;
 const LOAD_CPU_LIMIT_PERCENT = 85;
 /** CPU of other processes, % of one core, above which the figures are called disturbed. */
 const OTHERS_CPU_LIMIT_PERCENT = 15;
-const SERVER_FILE = fileURLToPath(new URL('./sfu-server.js', import.meta.url));
 
 const USAGE = `Usage: npm run bench:sfu -- [flags]
 
@@ -267,116 +264,6 @@ interface SfuUnderTest {
   readonly exited: boolean;
   output(): string;
   stop(): Promise<void>;
-}
-
-/** A command before it is numbered. */
-type CommandWithoutId = ServerCommand extends infer C
-  ? C extends ServerCommand
-    ? Omit<C, 'id'>
-    : never
-  : never;
-
-/** Our server process, driven over its stdio (bench/sfu-protocol.ts). */
-class OurServer implements SfuUnderTest {
-  readonly name = 'ours';
-  readonly clientAddress = '127.0.0.1';
-  readonly #child: ChildProcess;
-  readonly #pending = new Map<number, (reply: ServerReply) => void>();
-  #nextId = 1;
-  #output = '';
-  #exited = false;
-
-  private constructor(child: ChildProcess) {
-    this.#child = child;
-    child.once('exit', () => {
-      this.#exited = true;
-      for (const resolve of this.#pending.values()) resolve({ id: -1, ok: false, error: 'server exited' });
-      this.#pending.clear();
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.#output = (this.#output + chunk).slice(-20_000);
-    });
-  }
-
-  static async start(): Promise<OurServer> {
-    const child = spawn(process.execPath, [SERVER_FILE], { stdio: ['pipe', 'pipe', 'pipe'] });
-    trackChild(child);
-    const server = new OurServer(child);
-    const lines = createInterface({ input: child.stdout! });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`our SFU server not ready:\n${server.#output}`)),
-        15_000,
-      );
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`our SFU server exited (${code}):\n${server.#output}`));
-      });
-      lines.on('line', (line) => {
-        if (line.startsWith('ready ')) {
-          clearTimeout(timer);
-          resolve();
-          return;
-        }
-        try {
-          const reply = JSON.parse(line) as ServerReply;
-          server.#pending.get(reply.id)?.(reply);
-          server.#pending.delete(reply.id);
-        } catch {
-          server.#output = (server.#output + line).slice(-20_000);
-        }
-      });
-    });
-    return server;
-  }
-
-  get pid(): number {
-    return this.#child.pid ?? -1;
-  }
-
-  get exited(): boolean {
-    return this.#exited;
-  }
-
-  output(): string {
-    return this.#output;
-  }
-
-  async #call(command: CommandWithoutId): Promise<Extract<ServerReply, { ok: true }>> {
-    const id = this.#nextId++;
-    const reply = await new Promise<ServerReply>((resolve) => {
-      this.#pending.set(id, resolve);
-      this.#child.stdin!.write(`${JSON.stringify({ ...command, id })}\n`);
-    });
-    if (!reply.ok) throw new Error(`our SFU server: ${reply.error}`);
-    return reply;
-  }
-
-  async publish(offer: string): Promise<string> {
-    return (await this.#call({ op: 'publish', sdp: offer })).sdp!;
-  }
-
-  async subscribe(): Promise<{ subscriber: string; sdp: string }> {
-    const reply = await this.#call({ op: 'subscribe' });
-    return { subscriber: reply.subscriber!, sdp: reply.sdp! };
-  }
-
-  async answer(subscriber: string, sdp: string): Promise<void> {
-    await this.#call({ op: 'answer', subscriber, sdp });
-  }
-
-  async unsubscribe(subscriber: string): Promise<void> {
-    await this.#call({ op: 'unsubscribe', subscriber });
-  }
-
-  async stop(): Promise<void> {
-    if (this.#exited) return;
-    const gone = new Promise((resolve) => this.#child.once('exit', resolve));
-    this.#child.stdin!.end();
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 3000);
-    await gone;
-    clearTimeout(timer);
-  }
 }
 
 /** Janus behind the same interface. */
@@ -617,7 +504,7 @@ async function search(
   options: BenchOptions,
   certificate: SelfSignedCertificate,
 ): Promise<Search> {
-  const server = name === 'ours' ? await OurServer.start() : await startJanus(options);
+  const server = name === 'ours' ? await OurSfuServer.start() : await startJanus(options);
   const load = new LoadGenerator(server, certificate);
   const steps: Step[] = [];
   const startedAt = Date.now();
