@@ -3,6 +3,7 @@
  * a usage message, the figures' formatting, medians, and the entry point
  * that kills the servers and load processes however the run ends.
  */
+import { parseArgs } from 'node:util';
 import { killAllChildren } from './server-process.js';
 
 /** A bad option: printed with the usage text, exit code 2. */
@@ -125,4 +126,37 @@ export function settingPicker(
   env: NodeJS.ProcessEnv,
 ): (flag: string | undefined, variable: string, fallback: string) => string {
   return (flag, variable, fallback) => flag ?? env[variable] ?? fallback;
+}
+
+/** The flags of a benchmark: each one's parseArgs option (strings and booleans). */
+type FlagOptions = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+/** What the flags read: a string or a boolean for each one given. */
+type FlagValues<O extends FlagOptions> = {
+  [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string;
+};
+
+/**
+ * Reads a benchmark's flags strictly (an unknown flag is a usage error),
+ * with `-h`/`--help` added: the values, and a picker that prefers a flag,
+ * then a BENCH_* variable, then the default; or undefined once the usage
+ * text was printed for --help.
+ */
+export function readBenchFlags<O extends FlagOptions>(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  options: O,
+  usage: string,
+):
+  | { values: FlagValues<O>; pick: (flag: string | undefined, variable: string, fallback: string) => string }
+  | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...options, help: { type: 'boolean', short: 'h' } } as FlagOptions,
+    strict: true,
+  });
+  if ((values as { help?: boolean }).help) {
+    process.stdout.write(usage);
+    return undefined;
+  }
+  return { values: values as FlagValues<O>, pick: settingPicker(env) };
 }

@@ -48,7 +48,6 @@
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { IceUdpMux } from '../src/ice/index.js';
 import { WebRtcTransport } from '../src/media/webrtc-transport.js';
 import type { DataChannel } from '../src/sctp/index.js';
@@ -60,7 +59,7 @@ import {
   writeSdp,
 } from '../src/sdp/index.js';
 import { generateSelfSignedCertificate, type SelfSignedCertificate } from '../src/util/certificate.js';
-import { fixed, integer, keyValue, median, percent, runBenchmark, seconds, settingPicker } from './cli.js';
+import { fixed, integer, keyValue, median, percent, readBenchFlags, runBenchmark, seconds } from './cli.js';
 import { machineBusyFraction, machineCpuSample, processTreeCpuSeconds } from './cpu.js';
 import {
   expectedDigest,
@@ -145,24 +144,21 @@ Rates are MB/s (10^6 bytes per second): *_mbps keys are MB/s, not Mbit/s.
 
 /** Reads flags (which win) and BENCH_* variables. */
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const flags = readBenchFlags(
+    argv,
+    env,
+    {
       megabytes: { type: 'string' },
       'message-size': { type: 'string' },
       warmup: { type: 'string' },
       rounds: { type: 'string' },
       timeout: { type: 'string' },
       'no-reverse': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return undefined;
-  }
-  const pick = settingPicker(env);
+    USAGE,
+  );
+  if (!flags) return undefined;
+  const { values, pick } = flags;
   return {
     megabytes: integer(pick(values.megabytes, 'BENCH_MEGABYTES', '50'), 'megabytes', 1, 10_000),
     warmupMegabytes: integer(pick(values.warmup, 'BENCH_WARMUP', '5'), 'warmup', 0, 10_000),

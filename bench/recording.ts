@@ -62,7 +62,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readWebm } from '../src/recording/webm-reader.js';
 import { generateSelfSignedCertificate, type SelfSignedCertificate } from '../src/util/certificate.js';
 import {
@@ -71,9 +70,9 @@ import {
   keyValue,
   median,
   percent,
+  readBenchFlags,
   runBenchmark,
   seconds,
-  settingPicker,
   sleep,
 } from './cli.js';
 import { machineBusyFraction, machineCpuSample, type ThreadCpuSeconds, threadCpuSeconds } from './cpu.js';
@@ -130,23 +129,20 @@ the files are read back with src/recording/webm-reader.ts only
 
 /** Reads flags (which win) and BENCH_* variables. */
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const flags = readBenchFlags(
+    argv,
+    env,
+    {
       publishers: { type: 'string' },
       subscribers: { type: 'string' },
       duration: { type: 'string' },
       rounds: { type: 'string' },
       dir: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return undefined;
-  }
-  const pick = settingPicker(env);
+    USAGE,
+  );
+  if (!flags) return undefined;
+  const { values, pick } = flags;
   return {
     publishers: integer(pick(values.publishers, 'BENCH_PUBLISHERS', '10'), 'publishers', 1, 50),
     subscribers: integer(pick(values.subscribers, 'BENCH_SUBSCRIBERS', '1'), 'subscribers', 1, 20),

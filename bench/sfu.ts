@@ -45,7 +45,6 @@
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { generateSelfSignedCertificate, type SelfSignedCertificate } from '../src/util/certificate.js';
 import {
   fixed,
@@ -53,9 +52,9 @@ import {
   keyValue,
   median,
   percent,
+  readBenchFlags,
   runBenchmark,
   seconds,
-  settingPicker,
   sleep,
   UsageError,
 } from './cli.js';
@@ -146,9 +145,10 @@ function portRange(text: string): { min: number; max: number } {
 
 /** Reads flags (which win) and BENCH_* variables. */
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const flags = readBenchFlags(
+    argv,
+    env,
+    {
       'max-subscribers': { type: 'string' },
       start: { type: 'string' },
       duration: { type: 'string' },
@@ -157,15 +157,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | un
       'janus-rtp-ports': { type: 'string' },
       'no-janus': { type: 'boolean' },
       'in-netns': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return undefined;
-  }
-  const pick = settingPicker(env);
+    USAGE,
+  );
+  if (!flags) return undefined;
+  const { values, pick } = flags;
   const maxSubscribers = integer(
     pick(values['max-subscribers'], 'BENCH_MAX_SUBSCRIBERS', '320'),
     'max-subscribers',

@@ -45,7 +45,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { DEV_API_KEY, DEV_API_SECRET } from '../src/server/dev.js';
 import {
@@ -55,10 +54,10 @@ import {
   keyValue,
   median,
   percent,
+  readBenchFlags,
   roundFailure,
   runBenchmark,
   seconds,
-  settingPicker,
   sleep,
   UsageError,
   words,
@@ -198,9 +197,10 @@ Node flags for our server alone: BENCH_OURS_NODE_ARGS (e.g. "--cpu-prof --cpu-pr
 
 /** Reads flags (which win) and BENCH_* variables. */
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const flags = readBenchFlags(
+    argv,
+    env,
+    {
       connections: { type: 'string' },
       'room-size': { type: 'string' },
       'join-rate': { type: 'string' },
@@ -215,15 +215,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | un
       procs: { type: 'string' },
       'ours-entry': { type: 'string' },
       'no-echo': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return undefined;
-  }
-  const pick = settingPicker(env);
+    USAGE,
+  );
+  if (!flags) return undefined;
+  const { values, pick } = flags;
   const connections = integer(
     pick(values.connections, 'BENCH_CONNECTIONS', '10000'),
     'connections',

@@ -27,10 +27,9 @@
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { AEAD_AES_128_GCM, AES128_CM_HMAC_SHA1_80, type SrtpProfile } from '../src/srtp/profile.js';
 import { SrtpSession } from '../src/srtp/session.js';
-import { fixed, integer, keyValue, median, runBenchmark, seconds, settingPicker } from './cli.js';
+import { fixed, integer, keyValue, median, readBenchFlags, runBenchmark, seconds } from './cli.js';
 
 /** Settings of a benchmark run. */
 interface BenchOptions {
@@ -53,22 +52,19 @@ BENCH_OPENSSL names openssl's binary (default: openssl on PATH).
 
 /** Reads flags (which win) and BENCH_* variables. */
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const flags = readBenchFlags(
+    argv,
+    env,
+    {
       size: { type: 'string' },
       duration: { type: 'string' },
       rounds: { type: 'string' },
       'no-openssl': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return undefined;
-  }
-  const pick = settingPicker(env);
+    USAGE,
+  );
+  if (!flags) return undefined;
+  const { values, pick } = flags;
   return {
     packetSize: integer(pick(values.size, 'BENCH_SIZE', '1200'), 'size', 12, 65_000),
     durationSeconds: seconds(pick(values.duration, 'BENCH_DURATION', '2'), 'duration', 0.05, 600),

@@ -32,7 +32,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   endRound,
   fixed,
@@ -40,10 +39,10 @@ import {
   keyValue,
   median,
   percent,
+  readBenchFlags,
   roundFailure,
   runBenchmark,
   seconds,
-  settingPicker,
   sleep,
   UsageError,
   words,
@@ -165,9 +164,10 @@ function portRange(text: string, name: string): PortRange {
 
 /** Reads flags (which win) and BENCH_* variables. */
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const flags = readBenchFlags(
+    argv,
+    env,
+    {
       pairs: { type: 'string' },
       window: { type: 'string' },
       duration: { type: 'string' },
@@ -180,15 +180,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | un
       'ours-relay-ports': { type: 'string' },
       'coturn-relay-ports': { type: 'string' },
       'no-coturn': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return undefined;
-  }
-  const pick = settingPicker(env);
+    USAGE,
+  );
+  if (!flags) return undefined;
+  const { values, pick } = flags;
   const defaultProcs = String(Math.max(1, Math.min(4, availableParallelism())));
   const oursRelayPorts = portRange(values['ours-relay-ports'] ?? '26000-27999', 'ours-relay-ports');
   const coturnRelayPorts = portRange(values['coturn-relay-ports'] ?? '28000-29999', 'coturn-relay-ports');
