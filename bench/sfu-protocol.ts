@@ -6,6 +6,7 @@
  */
 
 /** Commands to the server. */
+import type { RecorderStats } from '../src/media/recorder.js';
 export type ServerCommand =
   /** Answer a publisher's offer: a transport and one producer per track (one call per publisher). */
   | { id: number; op: 'publish'; sdp: string }
@@ -39,8 +40,8 @@ export interface ServerStats {
   recordersWriting: number;
 }
 
-/** What one recorder left when it stopped. */
-export interface RecordingSummary {
+/** What one recorder left when it stopped: its counters, and how it ended. */
+export interface RecordingSummary extends RecorderStats {
   path: string;
   /** waiting, recording, failed or closed (a clean stop ends closed). */
   state: string;
@@ -49,13 +50,6 @@ export interface RecordingSummary {
   bytes: number;
   durationMs: number;
   finalized: boolean;
-  audioFrames: number;
-  videoFrames: number;
-  incompleteFrames: number;
-  keyframeRequests: number;
-  senderReports: number;
-  /** Frames dropped before the file started. */
-  framesBeforeStart: number;
 }
 
 /** Replies from the server. */
