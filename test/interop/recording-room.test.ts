@@ -746,8 +746,8 @@ describeWithNpmPackage(
 );
 
 /**
- * The CLI bundled with esbuild (its media worker thread beside it, where the
- * worker looks for it) into a folder of node_modules/.cache, so that a child
+ * The CLI bundled with esbuild (its media and TURN thread entries beside it,
+ * where the workers look for them) into a folder of node_modules/.cache, so that a child
  * process runs `switchboard start` without a build of dist/; packages stay
  * imports resolved from the project's node_modules.
  */
@@ -761,6 +761,8 @@ async function bundleCli(): Promise<string> {
     entryPoints: [
       { in: join(root, 'src/cli/main.ts'), out: 'main' },
       { in: join(root, 'src/media/media-worker-thread.ts'), out: 'media-worker-thread' },
+      // TURN relays run on threads of their own where the runtime allows it (Node ≥ 22.12).
+      { in: join(root, 'src/server/turn-thread-worker.ts'), out: 'turn-thread-worker' },
     ],
     outdir,
     bundle: true,
