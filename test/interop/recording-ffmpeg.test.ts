@@ -146,6 +146,25 @@ function expectKeyframeAfterEveryGap(run: RecordingRun): void {
   expect(gaps).toBeGreaterThan(0);
 }
 
+/** FFmpeg output arguments: the second input's audio as Opus RTP (payload type 111) to `url`. */
+function opusRtpOutput(url: string): string[] {
+  return [
+    '-map',
+    '1:a',
+    '-c:a',
+    'libopus',
+    '-b:a',
+    '48k',
+    '-f',
+    'rtp',
+    '-payload_type',
+    '111',
+    '-seq',
+    '65500',
+    url,
+  ];
+}
+
 describe('recording RTP from FFmpeg', () => {
   requireTools(tools);
   requireTools(opus);
@@ -169,21 +188,7 @@ describe('recording RTP from FFmpeg', () => {
                 ...lavfiInputs,
                 ['-map', '0:v', '-c:v', check.encoder!, ...options, '-pix_fmt', 'yuv420p', '-g', '30'],
                 ['-f', 'rtp', '-payload_type', '96', '-seq', '65300', video.url],
-                [
-                  '-map',
-                  '1:a',
-                  '-c:a',
-                  'libopus',
-                  '-b:a',
-                  '48k',
-                  '-f',
-                  'rtp',
-                  '-payload_type',
-                  '111',
-                  '-seq',
-                  '65500',
-                  audio.url,
-                ],
+                opusRtpOutput(audio.url),
               ].flat(),
             );
             await waitForQuiet([video, audio]);
@@ -259,21 +264,7 @@ describe('recording RTP from FFmpeg', () => {
                   '30',
                 ],
                 ['-f', 'ivf', '-y', ivfPath],
-                [
-                  '-map',
-                  '1:a',
-                  '-c:a',
-                  'libopus',
-                  '-b:a',
-                  '48k',
-                  '-f',
-                  'rtp',
-                  '-payload_type',
-                  '111',
-                  '-seq',
-                  '65500',
-                  audio.url,
-                ],
+                opusRtpOutput(audio.url),
               ].flat(),
             );
             await waitForQuiet([audio]);

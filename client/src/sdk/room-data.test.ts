@@ -14,23 +14,12 @@ import {
   DataTooLargeError,
   InvalidDataError,
 } from './errors.js';
-import type { RoomInfo } from './protocol.js';
 import { connect, type Room } from './room.js';
+import { fakeConnectOptions } from './testing/connect-options.js';
 import { readClientBinaryEnvelope, serverBinaryEnvelope, serverTextEnvelope } from './testing/envelopes.js';
 import { FakePeerConnection } from './testing/fake-peer-connection.js';
 import { type FakeWebSocket, fakeWebSocketFactory } from './testing/fake-web-socket.js';
-import { joined } from './testing/messages.js';
-
-const ADA = 'PA_4k2Jx9QmZt1B';
-const GRACE = 'PA_7Hq0sLwE3nVa';
-
-const SFU_ROOM: RoomInfo = {
-  name: 'standup',
-  mode: 'sfu',
-  maxParticipants: 100,
-  metadata: null,
-  createdAt: 1764403190000,
-};
+import { ADA, GRACE, joined, SFU_ROOM } from './testing/messages.js';
 
 /** Lets pending promise callbacks (the fake's async descriptions) run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -46,11 +35,7 @@ const firstSubscribeOffer = {
 async function join(mode: 'p2p' | 'sfu') {
   const factory = fakeWebSocketFactory();
   const connecting = connect({
-    url: 'ws://127.0.0.1/rtc',
-    token: 't',
-    createWebSocket: factory.create,
-    createPeerConnection: FakePeerConnection.create,
-    backoff: { initialDelayMs: 10, random: () => 0.999999 },
+    ...fakeConnectOptions(factory),
   });
   const socket: FakeWebSocket = factory.sockets[0];
   socket.open();

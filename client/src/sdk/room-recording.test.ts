@@ -7,23 +7,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clientMessageSchema, ERROR_CODES } from '../../../src/signaling/protocol.js';
 import { RequestCancelledError, RequestTimeoutError, ServerError } from './errors.js';
-import { type RecordingState, type RoomInfo, SERVER_ERROR_CODES } from './protocol.js';
+import { type RecordingState, SERVER_ERROR_CODES } from './protocol.js';
 import { REQUEST_TIMEOUT_MS } from './requests.js';
 import { type ConnectOptions, connect, type Room } from './room.js';
+import { fakeConnectOptions } from './testing/connect-options.js';
 import { FakePeerConnection } from './testing/fake-peer-connection.js';
 import { type FakeWebSocket, fakeWebSocketFactory } from './testing/fake-web-socket.js';
-import { joined } from './testing/messages.js';
-
-const ADA = 'PA_4k2Jx9QmZt1B';
-const GRACE = 'PA_7Hq0sLwE3nVa';
-
-const SFU_ROOM: RoomInfo = {
-  name: 'standup',
-  mode: 'sfu',
-  maxParticipants: 100,
-  metadata: null,
-  createdAt: 1764403190000,
-};
+import { ADA, GRACE, joined, SFU_ROOM } from './testing/messages.js';
 
 const RECORDING: RecordingState = {
   id: 'RE_8fK2mQ9xLw3T',
@@ -39,11 +29,7 @@ async function join(
 ) {
   const factory = fakeWebSocketFactory();
   const connecting = connect({
-    url: 'ws://127.0.0.1/rtc',
-    token: 't',
-    createWebSocket: factory.create,
-    createPeerConnection: FakePeerConnection.create,
-    backoff: { initialDelayMs: 10, random: () => 0.999999 },
+    ...fakeConnectOptions(factory),
     ...options,
   });
   const socket: FakeWebSocket = factory.sockets[0];

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { connect, type Room } from './room.js';
+import { fakeConnectOptions } from './testing/connect-options.js';
 import { FakePeerConnection, fakeStream, fakeTrack } from './testing/fake-peer-connection.js';
 import { type FakeWebSocket, fakeWebSocketFactory } from './testing/fake-web-socket.js';
 import { joined, participant } from './testing/messages.js';
@@ -224,11 +225,7 @@ describe('Room', () => {
     try {
       const factory = fakeWebSocketFactory();
       const connecting = connect({
-        url: 'ws://127.0.0.1/rtc',
-        token: 't',
-        createWebSocket: factory.create,
-        createPeerConnection: FakePeerConnection.create,
-        backoff: { initialDelayMs: 10, random: () => 0.999999 },
+        ...fakeConnectOptions(factory),
       });
       factory.sockets[0].open();
       factory.sockets[0].receive(joined(GRACE, [ADA]));

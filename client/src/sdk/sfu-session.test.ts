@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clientMessageSchema } from '../../../src/signaling/protocol.js';
-import type { RoomInfo, SubscribedTrack, TrackInfo } from './protocol.js';
+import type { SubscribedTrack, TrackInfo } from './protocol.js';
 import { connect, type Room } from './room.js';
+import { fakeConnectOptions } from './testing/connect-options.js';
 import {
   FakeMediaStream,
   FakePeerConnection,
@@ -9,19 +10,9 @@ import {
   fakeTrack,
 } from './testing/fake-peer-connection.js';
 import { type FakeWebSocket, fakeWebSocketFactory } from './testing/fake-web-socket.js';
-import { joined, participant } from './testing/messages.js';
+import { ADA, GRACE, joined, participant, SFU_ROOM } from './testing/messages.js';
 
-const ADA = 'PA_4k2Jx9QmZt1B';
-const GRACE = 'PA_7Hq0sLwE3nVa';
 const HOPPER = 'PA_9zzzzzzzzzzz';
-
-const SFU_ROOM: RoomInfo = {
-  name: 'standup',
-  mode: 'sfu',
-  maxParticipants: 100,
-  metadata: null,
-  createdAt: 1764403190000,
-};
 
 /** Lets pending promise callbacks (the fake's async descriptions) run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -52,12 +43,8 @@ async function joinSfu(options: { withMedia?: boolean; others?: string[] } = {})
   const audio = fakeTrack('audio');
   const video = fakeTrack('video');
   const connecting = connect({
-    url: 'ws://127.0.0.1/rtc',
-    token: 't',
+    ...fakeConnectOptions(factory),
     ...(options.withMedia === false ? {} : { localStream: fakeStream([audio, video]) }),
-    createWebSocket: factory.create,
-    createPeerConnection: FakePeerConnection.create,
-    backoff: { initialDelayMs: 10, random: () => 0.999999 },
   });
   const socket: FakeWebSocket = factory.sockets[0];
   socket.open();

@@ -1,5 +1,18 @@
 /** Server messages for SDK unit tests, shaped as docs/protocol.md shows them. */
-import type { JoinedMessage, ParticipantInfo } from '../protocol.js';
+import type { JoinedMessage, ParticipantInfo, RoomInfo } from '../protocol.js';
+
+/** Participant ids the tests use (ADA sorts first, so she is the polite peer of a p2p pair). */
+export const ADA = 'PA_4k2Jx9QmZt1B';
+export const GRACE = 'PA_7Hq0sLwE3nVa';
+
+/** An sfu room as `joined` describes it. */
+export const SFU_ROOM: RoomInfo = {
+  name: 'standup',
+  mode: 'sfu',
+  maxParticipants: 100,
+  metadata: null,
+  createdAt: 1764403190000,
+};
 
 /** A participant description. */
 export function participant(id: string, identity = id.toLowerCase()): ParticipantInfo {
